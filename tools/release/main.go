@@ -1,0 +1,113 @@
+// Command release runs the release workflow one step per command: bump a stack's version,
+// release a version to test (commit + annotated tag), promote what test runs to prod, and print
+// a stack's version. Every step checks everything before it changes anything, and changes only
+// files a reviewer sees in the next commit.
+//
+//	go run ./tools/release bump -stack test -version 0.2.0 [-force]
+//	go run ./tools/release release -version 0.2.0
+//	go run ./tools/release promote [-test-version-from FILE|-] [-require-deployed] [-force]
+//	go run ./tools/release version -stack prod
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// console is the process's outside world, passed in so tests can drive every command in-process.
+type console struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+const usage = `usage: release <command> [flags]
+
+commands:
+  bump     -stack STACK -version X.Y.Z [-force]   set jobs:version in Pulumi.STACK.yaml
+  release  -version X.Y.Z                         bump test, commit it and tag the commit X.Y.Z
+  promote  [-test-version-from FILE|-] [-require-deployed] [-force]
+                                                  set prod to the version test runs
+  version  -stack STACK                           print jobs:version of Pulumi.STACK.yaml
+
+every command takes -dir DIR (the Pulumi project directory, default ".")
+run "release <command> -h" for the flags of one command`
+
+// errUsage marks errors already explained on stderr by the flag package.
+var errUsage = errors.New("bad usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	c := console{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	if err := run(ctx, os.Args[1:], c); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "release:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, c console) error {
+	if len(args) == 0 {
+		fmt.Fprintln(c.stderr, usage)
+		return errUsage
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "bump":
+		return runBump(args, c)
+	case "release":
+		return runRelease(ctx, args, c)
+	case "promote":
+		return runPromote(ctx, args, c)
+	case "version":
+		return runVersion(args, c)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(c.stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(c.stderr, usage)
+	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version", cmd)
+}
+
+// newFlags makes a flag set that reports to stderr instead of exiting, with the shared -dir flag.
+func newFlags(name string, c console) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	dir := fs.String("dir", ".", "Pulumi project `directory` holding Pulumi.<stack>.yaml")
+	return fs, dir
+}
+
+// parseFlags parses args and rejects stray positional arguments, which usually mean a flag was
+// mistyped (for example "bump test 0.2.0" instead of "-stack test -version 0.2.0").
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		// The flag package has already printed what was wrong and the flag list.
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument(s) %s: pass values with flags, for example -version 0.2.0", fs.Name(), strings.Join(fs.Args(), " "))
+	}
+	return nil
+}
+
+func runVersion(args []string, c console) error {
+	fs, dir := newFlags("version", c)
+	stack := fs.String("stack", "", "stack `name` (test or prod)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := readStackFile(*dir, *stack)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, f.version())
+	return nil
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testedDir has test configured at 0.2.0 and prod at 0.1.0, the state before a promotion. PATH
+// is emptied so no real pulumi CLI on the machine can answer; tests that want one install a fake.
+func testedDir(t *testing.T) string {
+	t.Helper()
+	t.Setenv("PATH", t.TempDir())
+	dir := copyStackFiles(t)
+	if _, err := bump(dir, "test", "0.2.0", false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakePulumi puts a pulumi script on PATH that answers only the exact stack-output call.
+func fakePulumi(t *testing.T, script string) {
+	t.Helper()
+	bin := t.TempDir()
+	body := "#!/bin/sh\n" +
+		`[ "$*" = "stack output version --stack test --non-interactive" ] || { echo "unexpected args: $*" >&2; exit 9; }` + "\n" +
+		script + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+}
+
+func TestPromoteCopiesTestsDeployedVersion(t *testing.T) {
+	cases := []struct {
+		name       string
+		setup      func(t *testing.T, dir string) (args []string, env map[string]string, stdin string)
+		wantSource string
+	}{
+		{"env", func(t *testing.T, dir string) ([]string, map[string]string, string) {
+			return nil, map[string]string{testOutputEnv: "0.2.0"}, ""
+		}, "from $TEST_OUTPUT_VERSION"},
+		{"file", func(t *testing.T, dir string) ([]string, map[string]string, string) {
+			f := filepath.Join(t.TempDir(), "out")
+			if err := os.WriteFile(f, []byte("0.2.0\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-test-version-from", f}, nil, ""
+		}, "from " + "FILE"},
+		{"stdin", func(t *testing.T, dir string) ([]string, map[string]string, string) {
+			return []string{"-test-version-from", "-"}, nil, "0.2.0\n"
+		}, "from stdin"},
+		{"pulumi", func(t *testing.T, dir string) ([]string, map[string]string, string) {
+			fakePulumi(t, "echo 0.2.0")
+			return []string{"-require-deployed"}, nil, ""
+		}, "from pulumi stack output version -s test"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testedDir(t)
+			prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+			before := readFile(t, prodPath)
+			args, env, stdin := tc.setup(t, dir)
+			stdout, stderr, err := runCLI(t, env, stdin, append([]string{"promote", "-dir", dir}, args...)...)
+			if err != nil {
+				t.Fatalf("%v\nstderr: %s", err, stderr)
+			}
+			source := tc.wantSource
+			if source == "from FILE" {
+				source = "from " + args[1]
+			}
+			if !strings.Contains(stdout, "test runs 0.2.0 ("+source+")") {
+				t.Errorf("output does not name the source %q:\n%s", source, stdout)
+			}
+			if stderr != "" {
+				t.Errorf("unexpected notes on stderr: %s", stderr)
+			}
+			assertOnlyVersionLineChanged(t, before, readFile(t, prodPath), "  jobs:version: 0.2.0 # set by make promote\n")
+		})
+	}
+}
+
+func TestPromoteRefusesWhatTestHasNotDeployed(t *testing.T) {
+	dir := testedDir(t)
+	testPath := filepath.Join(dir, "Pulumi.test.yaml")
+	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+	beforeTest, beforeProd := readFile(t, testPath), readFile(t, prodPath)
+
+	_, _, err := runCLI(t, map[string]string{testOutputEnv: "0.1.0"}, "", "promote", "-dir", dir)
+	want := "test runs 0.1.0 (from $TEST_OUTPUT_VERSION) but its config says 0.2.0: test's config is ahead of what is deployed, so 0.2.0 is untested; deploy test (merge to main, or pulumi up -s test), check it, then promote again"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if !bytes.Equal(readFile(t, prodPath), beforeProd) || !bytes.Equal(readFile(t, testPath), beforeTest) {
+		t.Error("a refused promote changed a stack file")
+	}
+}
+
+func TestPromoteRefusesAnUnusableOutput(t *testing.T) {
+	dir := testedDir(t)
+	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+	before := readFile(t, prodPath)
+	fakePulumi(t, "echo latest")
+	_, err := promote(t.Context(), dir, promoteOptions{getenv: func(string) string { return "" }, notes: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), `test's deployed version (from pulumi stack output version -s test) is unusable: "latest" is not a version`) {
+		t.Fatalf("err = %v, want the unusable output named", err)
+	}
+	if !bytes.Equal(readFile(t, prodPath), before) {
+		t.Error("a refused promote changed prod")
+	}
+}
+
+func TestPromoteFallsBackToTestsConfigAndSaysSo(t *testing.T) {
+	cases := []struct {
+		name, script, wantWhy string
+	}{
+		{"no pulumi CLI", "", "the pulumi CLI is not on PATH"},
+		{"no state", "echo 'error: no stack named test found' >&2; exit 255", "pulumi stack output version -s test failed: error: no stack named test found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := testedDir(t)
+			if tc.script != "" {
+				fakePulumi(t, tc.script)
+			}
+			prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+			before := readFile(t, prodPath)
+
+			// With -require-deployed an unknown deployed version is an error, and nothing changes.
+			_, _, err := runCLI(t, nil, "", "promote", "-dir", dir, "-require-deployed")
+			if err == nil || !strings.Contains(err.Error(), tc.wantWhy) || !strings.Contains(err.Error(), "pulumi login") {
+				t.Fatalf("err = %v, want the reason %q and how to fix it", err, tc.wantWhy)
+			}
+			if !bytes.Equal(readFile(t, prodPath), before) {
+				t.Fatal("a refused promote changed prod")
+			}
+
+			stdout, stderr, err := runCLI(t, nil, "", "promote", "-dir", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stderr, tc.wantWhy) || !strings.Contains(stderr, "using test's config instead") {
+				t.Errorf("stderr does not explain the fallback:\n%s", stderr)
+			}
+			if !strings.Contains(stdout, "test runs 0.2.0 (from test's config ") {
+				t.Errorf("stdout does not name the config as the source:\n%s", stdout)
+			}
+			assertOnlyVersionLineChanged(t, before, readFile(t, prodPath), "  jobs:version: 0.2.0 # set by make promote\n")
+		})
+	}
+}
+
+func TestPromoteRefusesToMoveProdBackUnlessForced(t *testing.T) {
+	dir := testedDir(t)
+	if _, err := bump(dir, "prod", "0.2.0", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bump(dir, "test", "0.1.5", true); err != nil {
+		t.Fatal(err)
+	}
+	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+	before := readFile(t, prodPath)
+	env := map[string]string{testOutputEnv: "0.1.5"}
+	_, _, err := runCLI(t, env, "", "promote", "-dir", dir)
+	want := "refusing to move prod back from 0.2.0 to 0.1.5: if this is a rollback, run again with -force (make: FORCE=1)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if !bytes.Equal(readFile(t, prodPath), before) {
+		t.Fatal("a refused promote changed prod")
+	}
+	if _, _, err := runCLI(t, env, "", "promote", "-dir", dir, "-force"); err != nil {
+		t.Fatalf("forced promote refused: %v", err)
+	}
+	assertOnlyVersionLineChanged(t, before, readFile(t, prodPath), "  jobs:version: 0.1.5 # set by make promote\n")
+}
+
+func TestPromoteWhenProdAlreadyRunsItChangesNothing(t *testing.T) {
+	dir := testedDir(t)
+	env := map[string]string{testOutputEnv: "0.2.0"}
+	if _, _, err := runCLI(t, env, "", "promote", "-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+	before := readFile(t, prodPath)
+	stdout, _, err := runCLI(t, env, "", "promote", "-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "prod is already at 0.2.0, nothing changed") {
+		t.Errorf("output does not say nothing changed:\n%s", stdout)
+	}
+	if !bytes.Equal(readFile(t, prodPath), before) {
+		t.Error("prod changed")
+	}
+}
