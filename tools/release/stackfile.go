@@ -140,7 +140,11 @@ func (f *stackFile) locateVersion() error {
 			continue
 		}
 		if indent == 0 {
-			inConfig = trimmed == "config:" || strings.HasPrefix(trimmed, "config: #") || strings.HasPrefix(trimmed, "config:\t")
+			head := trimmed
+			if i := strings.Index(head, " #"); i >= 0 {
+				head = head[:i]
+			}
+			inConfig = strings.TrimRight(head, " \t") == "config:"
 			continue
 		}
 		if !inConfig {

@@ -38,6 +38,11 @@ func TestStackFileEditsOnlyTheValue(t *testing.T) {
 			"config:\n  jobs:version:x: 9.9.9\n  jobs:version: 0.2.0\n",
 		},
 		{
+			"config key with trailing comment",
+			"config: # stack settings\n  jobs:version: 0.1.0\n",
+			"config: # stack settings\n  jobs:version: 0.2.0\n",
+		},
+		{
 			"column-0 comment inside config",
 			"config:\n# note\n  jobs:version: 0.1.0\n",
 			"config:\n# note\n  jobs:version: 0.2.0\n",
