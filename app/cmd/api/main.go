@@ -1,0 +1,60 @@
+// Command api serves the jobs HTTP API.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/example/jobs/app/internal/api"
+	"github.com/example/jobs/app/internal/buildinfo"
+	"github.com/example/jobs/app/internal/config"
+	"github.com/example/jobs/app/internal/jobs"
+	"github.com/example/jobs/app/internal/metrics"
+	"github.com/example/jobs/app/internal/queue"
+	"github.com/example/jobs/app/internal/store"
+	"github.com/example/jobs/app/internal/web"
+)
+
+// shutdownGrace is how long in-flight requests get after SIGTERM; every
+// request is a few Redis calls, so this is generous.
+const shutdownGrace = 20 * time.Second
+
+func main() {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api: "+err.Error())
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("process", "api")
+	if err := run(cfg, log); err != nil {
+		log.Error("api stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config.Config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	rdb := cfg.RedisClient(64)
+	defer rdb.Close()
+	st := store.New(rdb)
+	m := metrics.New()
+	m.RegisterQueueDepth(func(ctx context.Context, s string) (int64, error) { return st.Count(ctx, jobs.Status(s)) },
+		string(jobs.StatusQueued), string(jobs.StatusRunning))
+	a := &api.API{Store: st, Queue: queue.New(rdb), Kinds: jobs.DefaultRegistry(), Log: log, Metrics: m}
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen on PORT=%d: %w", cfg.Port, err)
+	}
+	log.Info("api listening", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr)
+	return web.Serve(ctx, ln, a.Handler(), shutdownGrace, log)
+}

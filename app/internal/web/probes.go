@@ -1,0 +1,36 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/example/jobs/app/internal/buildinfo"
+	"github.com/example/jobs/app/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Pinger checks a dependency.
+type Pinger func(ctx context.Context) error
+
+// RegisterProbes adds /healthz, /readyz, /version and /metrics to mux.
+// Liveness never touches Redis: a Redis outage should take the pod out of
+// the Service, not get it restarted.
+func RegisterProbes(mux *http.ServeMux, ping Pinger, m *metrics.Metrics) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ping(ctx); err != nil {
+			JSON(w, http.StatusServiceUnavailable, ErrorBody{Error: "redis is not reachable: " + err.Error()})
+			return
+		}
+		JSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
+		JSON(w, http.StatusOK, map[string]string{"version": buildinfo.Version})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+}
