@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// git runs git in one directory and returns trimmed stdout; the error carries git's own stderr,
-// which usually says best what went wrong.
+// git runs git in one directory and returns stdout without its trailing newline (leading
+// spaces are kept: they carry meaning in status --porcelain); the error carries git's own
+// stderr, which usually says best what went wrong.
 type git struct {
 	dir string
 }
@@ -31,7 +32,7 @@ func (g git) run(ctx context.Context, args ...string) (string, error) {
 		}
 		return "", fmt.Errorf("git %s: %s", strings.Join(args, " "), msg)
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return strings.TrimRight(stdout.String(), "\n"), nil
 }
 
 // ok runs a git query whose exit status is the answer (for example rev-parse --verify).

@@ -119,9 +119,14 @@ func TestReleaseRefusesADirtyTree(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("wip\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	prod := filepath.Join(dir, "Pulumi.prod.yaml")
+	if err := os.WriteFile(prod, append(readFile(t, prod), "# wip\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := release(context.Background(), dir, "0.2.0")
-	if err == nil || !strings.Contains(err.Error(), "the working tree is not clean") || !strings.Contains(err.Error(), "?? notes.txt") {
-		t.Fatalf("err = %v, want a dirty-tree refusal naming notes.txt", err)
+	want := "the working tree is not clean, so the release commit would not match what you tested:\n   M Pulumi.prod.yaml\n  ?? notes.txt\ncommit or remove these changes, then release again"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
 	}
 	assertNothingReleased(t, dir, before)
 }
