@@ -33,6 +33,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("process", "api")
+	config.LogRedisTo(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("api stopped", "err", err)
 		os.Exit(1)

@@ -29,6 +29,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("process", "worker")
+	config.LogRedisTo(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("worker stopped", "err", err)
 		os.Exit(1)
@@ -56,7 +57,9 @@ func run(cfg config.Config, log *slog.Logger) error {
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	defer stopHTTP()
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- web.Serve(httpCtx, ln, web.Observe(web.JSONFallbacks(mux), log, m), 5*time.Second, log) }()
+	go func() {
+		httpDone <- web.Serve(httpCtx, ln, web.Observe(web.JSONFallbacks(mux), log, m), 5*time.Second, log)
+	}()
 
 	srv := worker.NewServer(rdb, cfg.Concurrency, log)
 	h := &worker.Handler{Store: st, Kinds: jobs.DefaultRegistry(), Log: log, Metrics: m}

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,3 +23,14 @@ func (c Config) RedisClient(poolSize int) *redis.Client {
 		MaxRetries:   1,
 	})
 }
+
+// redisLog sends go-redis's internal messages (dial failures, pool trouble)
+// to slog so every log line stays JSON.
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// LogRedisTo routes go-redis's process-wide logger to l.
+func LogRedisTo(l *slog.Logger) { redis.SetLogger(redisLog{l}) }

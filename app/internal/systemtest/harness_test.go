@@ -2,21 +2,21 @@ package systemtest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/example/jobs/app/internal/api"
+	"github.com/example/jobs/app/internal/config"
 	"github.com/example/jobs/app/internal/jobs"
 	"github.com/example/jobs/app/internal/metrics"
 	"github.com/example/jobs/app/internal/queue"
-	"github.com/example/jobs/app/internal/redistest"
 	"github.com/example/jobs/app/internal/store"
 	"github.com/example/jobs/app/internal/worker"
 	"github.com/redis/go-redis/v9"
@@ -28,6 +28,12 @@ func testLog() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewJSONHandler(io.Discard, nil))
+}
+
+func TestMain(m *testing.M) {
+	// go-redis logs every failed dial; the outage tests cause many on purpose.
+	config.LogRedisTo(testLog())
+	os.Exit(m.Run())
 }
 
 func newClient(addr string) *redis.Client {
@@ -45,8 +51,9 @@ func startAPI(t *testing.T, addr string, kinds jobs.Registry) string {
 	return srv.URL
 }
 
-// startWorker runs an in-process worker; it is shut down at test end.
-func startWorker(t *testing.T, addr string, kinds jobs.Registry, concurrency int) {
+// startWorker runs an in-process worker; stop (also run at test end) shuts
+// it down.
+func startWorker(t *testing.T, addr string, kinds jobs.Registry, concurrency int) (stop func()) {
 	t.Helper()
 	rdb := newClient(addr)
 	srv := worker.NewServer(rdb, concurrency, testLog())
@@ -54,7 +61,10 @@ func startWorker(t *testing.T, addr string, kinds jobs.Registry, concurrency int
 	if err := srv.Start(h); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
-	t.Cleanup(func() { srv.Shutdown(); rdb.Close() })
+	var once sync.Once
+	stop = func() { once.Do(func() { srv.Shutdown(); rdb.Close() }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 type reply struct {
@@ -132,6 +142,3 @@ func waitFor(t *testing.T, base, id string, timeout time.Duration, cond func(job
 func finished(r jobs.Record) bool {
 	return r.Status == jobs.StatusSucceeded || r.Status == jobs.StatusFailed
 }
-
-var _ = redistest.Start
-var _ context.Context

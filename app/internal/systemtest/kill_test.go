@@ -1,0 +1,121 @@
+package systemtest
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/example/jobs/app/internal/jobs"
+	"github.com/example/jobs/app/internal/redistest"
+)
+
+// buildWorker compiles cmd/worker the way the image does (CGO off).
+func buildWorker(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "worker")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/example/jobs/app/cmd/worker")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build worker: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	done chan error
+	port string
+}
+
+// startWorkerProcess runs the worker binary; cleanup kills exactly its pid
+// if the test has not stopped it.
+func startWorkerProcess(t *testing.T, bin, redisAddr string) *proc {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	logf, err := os.Create(filepath.Join(t.TempDir(), "worker.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"REDIS_ADDR=" + redisAddr, "PORT=" + port, "CONCURRENCY=2"}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan error, 1), port: port}
+	go func() { p.done <- cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("worker pid %d log:\n%s", cmd.Process.Pid, b)
+		}
+	})
+	// Ready once its /readyz answers 200.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://127.0.0.1:" + port + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker pid %d not ready within 15s: %v", cmd.Process.Pid, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestKill9MidJobIsRedelivered kills a worker process with SIGKILL while it
+// runs a sleep job; a second worker must finish the job after asynq's lease
+// runs out (see worker.NewServer: 60-120 s), with attempts showing the
+// redelivery. Then the second worker must stop cleanly on SIGTERM.
+func TestKill9MidJobIsRedelivered(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	bin := buildWorker(t)
+	base := startAPI(t, rs.Addr, jobs.DefaultRegistry())
+
+	first := startWorkerProcess(t, bin, rs.Addr)
+	rec := submit(t, base, "sleep", map[string]any{"seconds": 4})
+	waitFor(t, base, rec.ID, 15*time.Second, func(r jobs.Record) bool { return r.Status == jobs.StatusRunning })
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	killed := time.Now()
+
+	second := startWorkerProcess(t, bin, rs.Addr)
+	done := waitFor(t, base, rec.ID, 150*time.Second, finished)
+	t.Logf("job finished %s after kill -9", time.Since(killed).Round(time.Second))
+	if done.Status != jobs.StatusSucceeded || done.Attempts < 2 {
+		t.Fatalf("after kill -9 the job should succeed on a later attempt; got %+v", done)
+	}
+
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-second.done:
+		if err != nil {
+			t.Fatalf("worker exited badly on SIGTERM: %v", err)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("worker did not stop within 45s of SIGTERM")
+	}
+}
