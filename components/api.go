@@ -1,0 +1,46 @@
+package components
+
+import (
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// apiGracePeriod covers the API's HTTP shutdown; it holds no long work.
+const apiGracePeriod = 30
+
+type api struct {
+	nodePort pulumi.IntOutput
+}
+
+func newAPI(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in appInputs, image pulumi.StringOutput, opts ...pulumi.ResourceOption) (*api, error) {
+	if _, err := newAppDeployment(ctx, a, l, in, appDeployment{
+		component:   componentAPI,
+		image:       image,
+		replicas:    a.APIReplicas,
+		gracePeriod: apiGracePeriod,
+	}, opts...); err != nil {
+		return nil, err
+	}
+
+	name := a.objectName(componentAPI)
+	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
+		// No version label: the Service outlives every release.
+		Metadata: meta(in.ns, name, l.common(componentAPI, "")),
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("NodePort"),
+			Selector: l.selector(componentAPI),
+			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
+				Name:       pulumi.String(httpPortName),
+				Port:       pulumi.Int(httpPort),
+				TargetPort: pulumi.String(httpPortName),
+				NodePort:   pulumi.Int(a.NodePort),
+				Protocol:   pulumi.String("TCP"),
+			}},
+		},
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	nodePort := svc.Spec.Ports().Index(pulumi.Int(0)).NodePort().Elem()
+	return &api{nodePort: nodePort}, nil
+}

@@ -1,0 +1,76 @@
+package components
+
+import (
+	"strconv"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// appInputs are the resources the API and worker Deployments take values from.
+type appInputs struct {
+	ns         *corev1.Namespace
+	redis      *redis
+	pullSecret *corev1.Secret
+}
+
+// appDeployment is the Deployment shape the API and the worker share: the same image family,
+// hardening, probes and Redis connection; they differ in replicas, extra env and grace period.
+type appDeployment struct {
+	component   string
+	image       pulumi.StringOutput
+	replicas    int
+	extraEnv    corev1.EnvVarArray
+	gracePeriod int
+}
+
+func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+	env := corev1.EnvVarArray{
+		corev1.EnvVarArgs{Name: pulumi.String("REDIS_ADDR"), Value: in.redis.address},
+		secretEnv("REDIS_PASSWORD", in.redis.auth, redisPasswordKey),
+		corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(strconv.Itoa(httpPort))},
+	}
+	env = append(env, d.extraEnv...)
+
+	name := a.objectName(d.component)
+	return appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
+		Metadata: meta(in.ns, name, l.release(d.component)),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(d.replicas),
+			// maxUnavailable 0: a new pod must be ready before an old one goes, so a rollout
+			// never lowers capacity.
+			Strategy: &appsv1.DeploymentStrategyArgs{
+				Type: pulumi.String("RollingUpdate"),
+				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{
+					MaxUnavailable: pulumi.Int(0),
+					MaxSurge:       pulumi.Int(1),
+				},
+			},
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(d.component)},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: l.release(d.component)},
+				Spec: &corev1.PodSpecArgs{
+					AutomountServiceAccountToken:  pulumi.Bool(false),
+					TerminationGracePeriodSeconds: pulumi.Int(d.gracePeriod),
+					SecurityContext:               podSecurity(appUID),
+					ImagePullSecrets:              pullSecrets(in.pullSecret),
+					Containers: corev1.ContainerArray{corev1.ContainerArgs{
+						Name:            pulumi.String(d.component),
+						Image:           d.image,
+						ImagePullPolicy: pulumi.String(a.ImagePullPolicy),
+						Env:             env,
+						Ports: corev1.ContainerPortArray{corev1.ContainerPortArgs{
+							Name: pulumi.String(httpPortName), ContainerPort: pulumi.Int(httpPort), Protocol: pulumi.String("TCP"),
+						}},
+						ReadinessProbe:  httpProbe("/readyz", 5, 3),
+						LivenessProbe:   httpProbe("/healthz", 10, 3),
+						Resources:       resources("50m", "64Mi", "500m", "256Mi"),
+						SecurityContext: containerSecurity(),
+					}},
+				},
+			},
+		},
+	}, opts...)
+}

@@ -1,0 +1,25 @@
+package components
+
+import (
+	"strconv"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// workerGracePeriod exceeds the worker's 40 s shutdown wait (itself above the 30 s longest
+// job), so Kubernetes never kills a worker that is still handing jobs back.
+const workerGracePeriod = 60
+
+func newWorker(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in appInputs, image pulumi.StringOutput, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+	return newAppDeployment(ctx, a, l, in, appDeployment{
+		component:   componentWorker,
+		image:       image,
+		replicas:    a.WorkerReplicas,
+		gracePeriod: workerGracePeriod,
+		extraEnv: corev1.EnvVarArray{corev1.EnvVarArgs{
+			Name: pulumi.String("CONCURRENCY"), Value: pulumi.String(strconv.Itoa(a.WorkerConcurrency)),
+		}},
+	}, opts...)
+}

@@ -1,0 +1,95 @@
+// Command jobs is the Pulumi program that deploys the jobs service (API, worker, Redis) to
+// Kubernetes, one stack per environment.
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/components"
+	"github.com/example/jobs/settings"
+)
+
+// redisConfigPath is read at run time, relative to the project directory where pulumi runs
+// the program.
+var redisConfigPath = filepath.Join("app", "redis", "redis.conf")
+
+func main() {
+	pulumi.Run(program)
+}
+
+func program(ctx *pulumi.Context) error {
+	env, err := deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for name, value := range exports(env) {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// deploy validates the stack's configuration, applies the promotion guard and creates the
+// environment.
+func deploy(ctx *pulumi.Context) (*components.Environment, error) {
+	// All configuration is read and checked here, before any resource is registered, so a bad
+	// value stops `pulumi preview` with nothing half-planned.
+	cfg, err := settings.Load(ctx.Stack(), func(key string) (settings.Value, bool) {
+		v, ok := ctx.GetConfig(key)
+		return settings.Value{Text: v, Secret: ctx.IsConfigSecret(key)}, ok
+	})
+	if err != nil {
+		return nil, err
+	}
+	redisConf, err := os.ReadFile(redisConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Redis config (run pulumi from the repository root, where %s must exist): %w", redisConfigPath, err)
+	}
+	if err := guardPromotion(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return components.NewEnvironment(ctx, ctx.Stack(), environmentArgs(cfg, string(redisConf)))
+}
+
+// exports are the stack outputs: the component's outputs under the same names.
+func exports(env *components.Environment) map[string]pulumi.Input {
+	return map[string]pulumi.Input{
+		"namespace":    env.Namespace,
+		"version":      env.Version,
+		"apiImage":     env.APIImage,
+		"workerImage":  env.WorkerImage,
+		"nodePort":     env.NodePort,
+		"url":          env.URL,
+		"redisAddress": env.RedisAddress,
+	}
+}
+
+func environmentArgs(cfg settings.Config, redisConf string) *components.EnvironmentArgs {
+	args := &components.EnvironmentArgs{
+		Env:               cfg.Stack,
+		Version:           cfg.Version,
+		Registry:          cfg.Registry,
+		RegistryServer:    cfg.RegistryServer,
+		Build:             cfg.Build,
+		ImagePullPolicy:   cfg.ImagePullPolicy,
+		NodePort:          cfg.NodePort,
+		NodeHost:          cfg.NodeHost,
+		APIReplicas:       cfg.APIReplicas,
+		WorkerReplicas:    cfg.WorkerReplicas,
+		WorkerConcurrency: cfg.WorkerConcurrency,
+		RedisImage:        cfg.RedisImage,
+		RedisVersion:      cfg.RedisVersion,
+		RedisConfig:       redisConf,
+		RedisPassword:     pulumi.ToSecret(pulumi.String(cfg.RedisPassword)).(pulumi.StringOutput),
+		RedisStorageSize:  cfg.RedisStorageSize,
+		StorageClass:      cfg.StorageClass,
+	}
+	if cfg.HasRegistryCredentials() {
+		args.RegistryUsername = pulumi.String(cfg.RegistryUsername)
+		args.RegistryPassword = pulumi.ToSecret(pulumi.String(cfg.RegistryPassword)).(pulumi.StringOutput)
+	}
+	return args
+}
