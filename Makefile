@@ -17,12 +17,16 @@ run: ## run Redis, the API and a worker on loopback and print a curl line
 	scripts/run-local.sh
 
 .PHONY: test
-test: test-program test-release test-app fuzz test-images e2e lint ## run every test (what CI runs)
+test: deps test-program test-release test-app fuzz test-images e2e lint ## run every test (what CI runs)
+
+.PHONY: deps
+deps: ## install the Debian packages the tests need (only the missing ones)
+	scripts/install-deps.sh
 
 .PHONY: test-program
 test-program: ## the Pulumi program under mocks, with the real stack files
 	go vet ./...
-	go test -count=1 ./...
+	go test -count=1 $$(go list ./... | grep -v /tools/)
 
 .PHONY: test-release
 test-release: ## bump, release and promote logic and the README check
@@ -75,14 +79,19 @@ destroy: ## delete a stack's resources: make destroy STACK=test
 	scripts/pulumi.sh destroy $(STACK) --yes
 
 ##@ release
+# FORCE=1 (or true/yes) lets bump and promote move a stack to an older version.
+release_force = $(if $(filter 1 true yes,$(FORCE)),-force)
+
 .PHONY: bump
 bump: ## set a stack's version: make bump STACK=test VERSION=0.2.0 [FORCE=1]
-	@true
+	go run ./tools/release bump -stack "$(STACK)" -version "$(VERSION)" $(release_force)
 
 .PHONY: release
-release: ## tag VERSION in git and bump test to it: make release VERSION=0.2.0
-	@true
+release: ## commit test's config at VERSION and tag that commit: make release VERSION=0.2.0
+	go run ./tools/release release -version "$(VERSION)"
 
 .PHONY: promote
-promote: ## copy the version deployed on test into Pulumi.prod.yaml
-	@true
+promote: ## set prod to the version test runs: make promote [FORCE=1] [TEST_VERSION_FROM=file]
+	PULUMI_BACKEND_URL="$${PULUMI_BACKEND_URL:-file://$(CURDIR)/.pulumi-state}" \
+	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" \
+	go run ./tools/release promote $(release_force) $(if $(TEST_VERSION_FROM),-test-version-from "$(TEST_VERSION_FROM)")
