@@ -58,11 +58,14 @@ type runOptions struct {
 	tested      *string           // version output of the promoteFrom stack; nil: equal to this stack's
 	noTestStack bool              // the promoteFrom stack exports no version
 	trace       bool              // the mock marks output names, to tell links from repeated strings
+	stackName   string            // run as this stack name, with the stack file's config
 }
 
 // run is one program run under mocks.
 type run struct {
-	mocks   *mocks
+	mocks *mocks
+	// deployErr is the program's own error, before the SDK wraps it.
+	deployErr error
 	config  map[string]string
 	exports map[string]any
 	err     error
@@ -102,11 +105,16 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 		m.stacks[ref] = map[string]any{"version": version, "namespace": "test-jobs"}
 	}
 
+	name := stack
+	if o.stackName != "" {
+		name = o.stackName
+	}
 	r := &run{mocks: m, config: cfg, exports: map[string]any{}}
 	var mu sync.Mutex
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		env, err := deploy(ctx)
 		if err != nil {
+			r.deployErr = err
 			return err
 		}
 		for name, value := range exports(env) {
@@ -118,7 +126,7 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 			})
 		}
 		return nil
-	}, pulumi.WithMocks("jobs", stack, m), func(info *pulumi.RunInfo) {
+	}, pulumi.WithMocks("jobs", name, m), func(info *pulumi.RunInfo) {
 		info.Config = cfg
 		info.ConfigSecretKeys = secretKeys
 	})
