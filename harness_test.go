@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -66,9 +67,9 @@ type run struct {
 	mocks *mocks
 	// deployErr is the program's own error, before the SDK wraps it.
 	deployErr error
-	config  map[string]string
-	exports map[string]any
-	err     error
+	config    map[string]string
+	exports   map[string]any
+	err       error
 }
 
 func runStack(t *testing.T, stack string, o runOptions) *run {
@@ -111,6 +112,7 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 	}
 	r := &run{mocks: m, config: cfg, exports: map[string]any{}}
 	var mu sync.Mutex
+	var pending sync.WaitGroup
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		env, err := deploy(ctx)
 		if err != nil {
@@ -118,7 +120,10 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 			return err
 		}
 		for name, value := range exports(env) {
+			// An output built from a constant is not tracked by the run, so wait for each.
+			pending.Add(1)
 			pulumi.ToOutput(value).ApplyT(func(v any) any {
+				defer pending.Done()
 				mu.Lock()
 				defer mu.Unlock()
 				r.exports[name] = v
@@ -130,6 +135,17 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 		info.Config = cfg
 		info.ConfigSecretKeys = secretKeys
 	})
+	if r.err == nil {
+		done := make(chan struct{})
+		go func() { pending.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("stack outputs did not resolve within 30s")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	return r
 }
 

@@ -81,14 +81,15 @@ func Load(stack string, lookup Lookup) (Config, error) {
 	c.RedisVersion = imageTag(c.RedisImage)
 	c.RedisStorageSize = r.required("redisStorageSize", checkQuantity)
 	c.StorageClass = r.optional("storageClass", "", checkSubdomain)
-	c.RedisPassword = r.secret("redisPassword", true)
+	c.RedisPassword, _ = r.secret("redisPassword", true)
 
 	c.ImagePullPolicy = r.optional("imagePullPolicy", "IfNotPresent", checkPullPolicy)
 	c.Registry = r.required("registry", checkRegistry)
 	c.RegistryServer, _, _ = strings.Cut(c.Registry, "/")
 	c.RegistryUsername = r.optional("registryUsername", "", nil)
-	c.RegistryPassword = r.secret("registryPassword", false)
-	if (c.RegistryUsername == "") != (c.RegistryPassword == "") {
+	var passwordSet bool
+	c.RegistryPassword, passwordSet = r.secret("registryPassword", false)
+	if (c.RegistryUsername == "") == passwordSet {
 		r.errs = append(r.errs, errors.New("config jobs:registryUsername and jobs:registryPassword must be set together "+
 			"(both for a registry that needs a login, neither for one that does not); "+
 			"fix: pulumi config set jobs:registryUsername <user> && pulumi config set --secret jobs:registryPassword <password>"))
@@ -156,20 +157,20 @@ func (r *reader) optional(key, def string, check func(string) error) string {
 }
 
 // secret reads a key that must never sit in a stack file in plain text; its value is never
-// echoed in an error.
-func (r *reader) secret(key string, required bool) string {
+// echoed in an error. set reports whether the key is present at all, even when rejected.
+func (r *reader) secret(key string, required bool) (value string, set bool) {
 	v, ok := r.get(key)
 	if !ok {
 		if required {
 			r.errs = append(r.errs, fmt.Errorf("config jobs:%s is required but not set; fix: pulumi config set --secret jobs:%s <value>", key, key))
 		}
-		return ""
+		return "", false
 	}
 	if !v.Secret {
 		r.errs = append(r.errs, fmt.Errorf("config jobs:%s is stored in plain text: it must be a secret; fix: pulumi config set --secret jobs:%s <value>", key, key))
-		return ""
+		return "", true
 	}
-	return v.Text
+	return v.Text, true
 }
 
 func (r *reader) intInRange(key string, lo, hi, def int, why string) int {
