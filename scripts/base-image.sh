@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Make the build base image golang:1.26-bookworm in the engine at $DOCKER_HOST, without pulling.
+#
+#   export "$(scripts/dockerd.sh start)"; scripts/base-image.sh
+#
+# No registry is reachable here, so the image is assembled from a Debian bookworm minbase rootfs
+# (debootstrap, from Debian's own mirror) plus this machine's Go toolchain and CA bundle. The
+# rootfs tarball is cached under the git-ignored /.cache/ and the image carries a label with the
+# Go version, so reruns are no-ops until the host Go changes.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${JOBS_BASE_CACHE:-$repo/.cache/base}
+image=golang:1.26-bookworm
+goroot=${GOROOT_FOR_IMAGE:-/usr/local/go}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+certs=/etc/ssl/certs/ca-certificates.crt
+
+die() { echo "base-image.sh: $*" >&2; exit 1; }
+
+[[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: run 'export \"\$(scripts/dockerd.sh start)\"' first"
+command -v docker >/dev/null || die "docker client missing: apt-get install -y docker.io"
+[[ -x $goroot/bin/go ]] || die "no Go toolchain at $goroot (set GOROOT_FOR_IMAGE to one)"
+goversion=$("$goroot/bin/go" env GOVERSION)
+[[ $goversion == go1.26 || $goversion == go1.26.* ]] ||
+	die "$goroot holds $goversion but the image is $image: install Go 1.26 or set GOROOT_FOR_IMAGE"
+[[ -s $certs ]] || die "no CA bundle at $certs (module downloads need it): apt-get install -y ca-certificates"
+
+# Bump recipe when what goes into the image changes, so existing engines rebuild it.
+recipe=2
+want="$goversion recipe $recipe"
+have=$(docker image inspect --format '{{index .Config.Labels "jobs.base"}}' "$image" 2>/dev/null || true)
+if [[ $have == "$want" ]]; then
+	echo "base-image.sh: $image ($goversion) already present" >&2
+	exit 0
+fi
+
+rootfs_tar=$cache/bookworm-minbase.tar
+if [[ ! -s $rootfs_tar ]]; then
+	command -v debootstrap >/dev/null || die "debootstrap missing: apt-get install -y debootstrap"
+	[[ $(id -u) == 0 ]] || die "debootstrap must run as root (run this script with sudo or as root)"
+	mkdir -p "$cache"
+	tmp=$(mktemp -d "$cache/rootfs.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	echo "base-image.sh: debootstrap bookworm minbase from $mirror (about 30s)" >&2
+	if ! debootstrap --variant=minbase bookworm "$tmp/rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1; then
+		tail -n 20 "$cache/debootstrap.log" >&2
+		die "debootstrap failed (full log: $cache/debootstrap.log); set DEBIAN_MIRROR if $mirror is unreachable"
+	fi
+	# The apt lists and caches only bloat the image; the build stage never runs apt.
+	rm -rf "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"*
+	tar -C "$tmp/rootfs" -cf "$rootfs_tar.part" .
+	mv "$rootfs_tar.part" "$rootfs_tar"
+	rm -rf "$tmp"
+	trap - EXIT
+fi
+
+# docker import takes one tarball; stream the cached rootfs with the toolchain and CA bundle
+# appended, instead of unpacking everything to disk again.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+cp "$rootfs_tar" "$stage/image.tar"
+# The toolchain's own tests and docs are a tenth of it and no build reads them; with vfs every
+# build step copies the image, so they are left out.
+name=$(basename "$goroot")
+tar -C "$(dirname "$goroot")" --transform "s,^$name,./usr/local/go," \
+	--exclude="$name/test" --exclude="$name/api" --exclude="$name/doc" --exclude="$name/misc" \
+	-rf "$stage/image.tar" "$name"
+mkdir -p "$stage/extra/etc/ssl/certs" "$stage/extra/go/bin"
+cp "$certs" "$stage/extra/etc/ssl/certs/ca-certificates.crt"
+tar -C "$stage/extra" -rf "$stage/image.tar" ./etc/ssl/certs/ca-certificates.crt ./go
+
+echo "base-image.sh: importing $image ($goversion)" >&2
+docker import \
+	--change 'ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+	--change 'ENV GOPATH=/go' \
+	--change 'ENV GOTOOLCHAIN=local' \
+	--change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+	--change 'WORKDIR /go' \
+	--change "LABEL jobs.base=\"$want\"" \
+	--change 'CMD ["bash"]' \
+	"$stage/image.tar" "$image" >/dev/null
+echo "base-image.sh: $image ready" >&2
