@@ -403,6 +403,11 @@ func equalJSON(a, b any) bool {
 	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
+func TestURLBracketsIPv6Host(t *testing.T) {
+	r := mustRun(t, "test", runOptions{set: map[string]string{"jobs:nodeHost": "::1"}})
+	want(t, "url", r.exports, "http://[::1]:30042", "url")
+}
+
 func TestBuildFalseDeploysExistingImages(t *testing.T) {
 	r := mustRun(t, "prod", runOptions{set: map[string]string{"jobs:build": "false"}})
 	if got, w := strings.Join(func() []string {

@@ -5,6 +5,8 @@ package components
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -104,7 +106,10 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 	env.APIImage = images.api
 	env.WorkerImage = images.worker
 	env.NodePort = api.nodePort
-	env.URL = pulumi.Sprintf("http://%s:%d", args.NodeHost, api.nodePort)
+	// JoinHostPort brackets an IPv6 nodeHost, which a plain host:port would make ambiguous.
+	env.URL = api.nodePort.ApplyT(func(port int) string {
+		return "http://" + net.JoinHostPort(args.NodeHost, strconv.Itoa(port))
+	}).(pulumi.StringOutput)
 	env.RedisAddress = redis.address
 	if err := ctx.RegisterResourceOutputs(env, pulumi.Map{
 		"namespace":    env.Namespace,
@@ -126,15 +131,18 @@ func (a *EnvironmentArgs) check() error {
 		return errors.New("components.NewEnvironment: args are required")
 	}
 	var missing []string
-	for field, empty := range map[string]bool{
-		"Env": a.Env == "", "Version": a.Version == "", "Registry": a.Registry == "",
-		"RedisImage": a.RedisImage == "", "RedisVersion": a.RedisVersion == "",
-		"RedisConfig": a.RedisConfig == "", "RedisPassword": a.RedisPassword == nil,
-		"RedisStorageSize": a.RedisStorageSize == "", "NodeHost": a.NodeHost == "",
-		"ImagePullPolicy": a.ImagePullPolicy == "",
+	for _, f := range []struct {
+		name  string
+		empty bool
+	}{
+		{"Env", a.Env == ""}, {"Version", a.Version == ""}, {"Registry", a.Registry == ""},
+		{"ImagePullPolicy", a.ImagePullPolicy == ""}, {"NodeHost", a.NodeHost == ""},
+		{"RedisConfig", a.RedisConfig == ""}, {"RedisImage", a.RedisImage == ""},
+		{"RedisPassword", a.RedisPassword == nil}, {"RedisStorageSize", a.RedisStorageSize == ""},
+		{"RedisVersion", a.RedisVersion == ""},
 	} {
-		if empty {
-			missing = append(missing, field)
+		if f.empty {
+			missing = append(missing, f.name)
 		}
 	}
 	if len(missing) > 0 {
