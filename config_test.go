@@ -53,6 +53,8 @@ func TestConfigRules(t *testing.T) {
 			"config jobs:registryUsername and jobs:registryPassword must be set together (both for a registry that needs a login, neither for one that does not); fix: pulumi config set jobs:registryUsername <user> && pulumi config set --secret jobs:registryPassword <password>"},
 		{"registry password without user", "test", runOptions{secrets: map[string]string{"jobs:registryPassword": "pw"}},
 			"config jobs:registryUsername and jobs:registryPassword must be set together (both for a registry that needs a login, neither for one that does not); fix: pulumi config set jobs:registryUsername <user> && pulumi config set --secret jobs:registryPassword <password>"},
+		{"registry username", "test", runOptions{set: map[string]string{"jobs:registryUsername": "ci:bot"}, secrets: map[string]string{"jobs:registryPassword": "pw"}},
+			`config jobs:registryUsername = "ci:bot" is invalid: must not contain ':' or whitespace (it is sent as HTTP basic auth user)` + fix + "registryUsername <value>"},
 		{"registry password in plain text", "test", runOptions{set: map[string]string{"jobs:registryUsername": "ci", "jobs:registryPassword": "pw"}},
 			"config jobs:registryPassword is stored in plain text: it must be a secret; fix: pulumi config set --secret jobs:registryPassword <value>"},
 		{"build", "test", runOptions{set: map[string]string{"jobs:build": "yes"}},

@@ -7,14 +7,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-type noMocks struct{ registered int }
+// countingMocks counts registrations; the tests expect none.
+type countingMocks struct{ registered int }
 
-func (m *noMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+func (m *countingMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.registered++
 	return args.Name, args.Inputs, nil
 }
 
-func (m *noMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) { return nil, nil }
+func (m *countingMocks) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) { return nil, nil }
 
 // TestNewEnvironmentRejectsIncompleteArgs: a caller that skipped package settings gets told
 // which fields are missing, and nothing is created.
@@ -33,7 +34,7 @@ func TestNewEnvironmentRejectsIncompleteArgs(t *testing.T) {
 		}, "components.NewEnvironment: RegistryUsername and RegistryPassword must be set together"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := &noMocks{}
+			m := &countingMocks{}
 			var got error
 			_ = pulumi.RunErr(func(ctx *pulumi.Context) error {
 				_, got = NewEnvironment(ctx, "test", c.args)

@@ -86,10 +86,12 @@ func Load(stack string, lookup Lookup) (Config, error) {
 	c.ImagePullPolicy = r.optional("imagePullPolicy", "IfNotPresent", checkPullPolicy)
 	c.Registry = r.required("registry", checkRegistry)
 	c.RegistryServer, _, _ = strings.Cut(c.Registry, "/")
-	c.RegistryUsername = r.optional("registryUsername", "", nil)
+	c.RegistryUsername = r.optional("registryUsername", "", checkUsername)
+	_, usernameSet := r.get("registryUsername")
 	var passwordSet bool
 	c.RegistryPassword, passwordSet = r.secret("registryPassword", false)
-	if (c.RegistryUsername == "") == passwordSet {
+	// Presence, not validity, decides the pairing, so a rejected value is reported once.
+	if usernameSet != passwordSet {
 		r.errs = append(r.errs, errors.New("config jobs:registryUsername and jobs:registryPassword must be set together "+
 			"(both for a registry that needs a login, neither for one that does not); "+
 			"fix: pulumi config set jobs:registryUsername <user> && pulumi config set --secret jobs:registryPassword <password>"))

@@ -101,6 +101,14 @@ func imageTag(ref string) string {
 	return ref[i+1:]
 }
 
+// checkUsername keeps the username usable in HTTP basic auth, where ':' ends the user part.
+func checkUsername(v string) error {
+	if strings.ContainsAny(v, ": \t\r\n") {
+		return errors.New("must not contain ':' or whitespace (it is sent as HTTP basic auth user)")
+	}
+	return nil
+}
+
 func checkStackRef(v string) error {
 	if stackRefRe.MatchString(v) {
 		return nil
