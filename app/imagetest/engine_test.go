@@ -1,0 +1,109 @@
+//go:build imagetest
+
+package imagetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// engine runs docker commands against the private engine that scripts/dockerd.sh manages.
+type engine struct {
+	repo string   // repository root, where scripts/ lives
+	env  []string // os.Environ plus DOCKER_HOST and the classic builder switch
+}
+
+// repoRoot finds the repository from the package directory go test runs in (app/imagetest).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "scripts", "dockerd.sh")); err != nil {
+		t.Fatalf("scripts/dockerd.sh not found under %s: run the test from app/ with 'go test -tags imagetest ./imagetest'", root)
+	}
+	return root
+}
+
+// startEngine reuses a running private engine or starts one; it stops only an engine it started.
+func startEngine(t *testing.T, repo string) *engine {
+	t.Helper()
+	script := filepath.Join(repo, "scripts", "dockerd.sh")
+	out, err := exec.Command(script, "status").Output()
+	if err != nil {
+		if os.Geteuid() != 0 {
+			t.Fatal("no private Docker engine is running and starting one needs root: run the test as root, or start it first with 'sudo scripts/dockerd.sh start'")
+		}
+		cmd := exec.Command(script, "start")
+		cmd.Stderr = &testWriter{t: t, prefix: "dockerd.sh: "}
+		if out, err = cmd.Output(); err != nil {
+			t.Fatalf("scripts/dockerd.sh start: %v", err)
+		}
+		t.Cleanup(func() {
+			if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
+				t.Errorf("scripts/dockerd.sh stop: %v\n%s", err, out)
+			}
+		})
+	}
+	host := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(host, "DOCKER_HOST=unix://") {
+		t.Fatalf("scripts/dockerd.sh printed %q, want DOCKER_HOST=unix://...", host)
+	}
+	// The classic builder is the one that works without buildx and with --network=host here.
+	return &engine{repo: repo, env: append(os.Environ(), host, "DOCKER_BUILDKIT=0")}
+}
+
+// baseImage makes golang:1.26-bookworm in the engine (debootstrap on the first run, cached after).
+func (e *engine) baseImage(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(e.repo, "scripts", "base-image.sh"))
+	cmd.Env = e.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/base-image.sh: %v\n%s", err, out)
+	}
+}
+
+// docker runs one docker command and returns its trimmed stdout; the error carries stderr.
+func (e *engine) docker(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Env = e.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("docker %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// mustDocker is docker with a per-command time limit that fails the test on error.
+func (e *engine) mustDocker(t *testing.T, limit time.Duration, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	out, err := e.docker(ctx, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testWriter forwards a child's stderr to the test log line by line.
+type testWriter struct {
+	t      *testing.T
+	prefix string
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.t.Log(w.prefix + strings.TrimPrefix(line, w.prefix))
+	}
+	return len(p), nil
+}
