@@ -91,8 +91,8 @@ func run(submitFor time.Duration, conns, rate int, getFor time.Duration, concurr
 	fixedRateGets(client, base, ids, rate, time.Second/2)
 	lat, errs := fixedRateGets(client, base, ids, rate, getFor)
 	slices.Sort(lat)
-	fmt.Printf("get: %d requests at %d/s: p50 %s p99 %s max %s (%d errors)\n",
-		len(lat), rate, pct(lat, 50), pct(lat, 99), lat[len(lat)-1], errs)
+	fmt.Printf("get: %d requests at %d/s: p50 %s p90 %s p99 %s max %s (%d errors)\n",
+		len(lat), rate, pct(lat, 50), pct(lat, 90), pct(lat, 99), lat[len(lat)-1], errs)
 
 	// 3. Worker drain of the no-op jobs.
 	wrdb := redis.NewClient(&redis.Options{Addr: addr, PoolSize: concurrency + 20})
