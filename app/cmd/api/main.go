@@ -48,8 +48,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 	defer rdb.Close()
 	st := store.New(rdb)
 	m := metrics.New()
-	m.RegisterQueueDepth(func(ctx context.Context, s string) (int64, error) { return st.Count(ctx, jobs.Status(s)) },
-		string(jobs.StatusQueued), string(jobs.StatusRunning))
+	m.RegisterQueueDepth(st)
 	a := &api.API{Store: st, Queue: queue.New(rdb), Kinds: jobs.DefaultRegistry(), Log: log, Metrics: m}
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))

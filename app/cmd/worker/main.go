@@ -45,8 +45,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 	defer rdb.Close()
 	st := store.New(rdb)
 	m := metrics.New()
-	m.RegisterQueueDepth(func(ctx context.Context, s string) (int64, error) { return st.Count(ctx, jobs.Status(s)) },
-		string(jobs.StatusQueued), string(jobs.StatusRunning))
+	m.RegisterQueueDepth(st)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {

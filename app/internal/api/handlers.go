@@ -54,6 +54,7 @@ func (a *API) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Metrics.Submitted.WithLabelValues(rec.Kind).Inc()
+	a.Log.Info("job queued", "id", rec.ID, "kind", rec.Kind, "status", rec.Status)
 	w.Header().Set("Location", "/jobs/"+rec.ID)
 	web.JSON(w, http.StatusCreated, rec)
 }

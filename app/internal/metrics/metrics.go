@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/example/jobs/app/internal/jobs"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -47,23 +49,26 @@ func New() *Metrics {
 	return m
 }
 
-// Counter reads how many jobs have a status.
-type Counter func(ctx context.Context, status string) (int64, error)
+// StatusCounter reads how many jobs have a status (store.Store does).
+type StatusCounter interface {
+	Count(ctx context.Context, st jobs.Status) (int64, error)
+}
 
 // depth reads the per-status counts from Redis at scrape time, so the gauge
 // is the store's truth rather than what this one process has seen.
 type depth struct {
 	desc     *prometheus.Desc
-	count    Counter
-	statuses []string
+	count    StatusCounter
+	statuses []jobs.Status
 }
 
-// RegisterQueueDepth adds jobs_queue_depth{status} for the given statuses.
-func (m *Metrics) RegisterQueueDepth(count Counter, statuses ...string) {
+// RegisterQueueDepth adds jobs_queue_depth{status} for queued and running
+// jobs.
+func (m *Metrics) RegisterQueueDepth(count StatusCounter) {
 	m.Registry.MustRegister(&depth{
-		desc:     prometheus.NewDesc("jobs_queue_depth", "Jobs currently in a status (queued, running) as recorded in Redis.", []string{"status"}, nil),
+		desc:     prometheus.NewDesc("jobs_queue_depth", "Jobs currently queued or running, as recorded in Redis.", []string{"status"}, nil),
 		count:    count,
-		statuses: statuses,
+		statuses: []jobs.Status{jobs.StatusQueued, jobs.StatusRunning},
 	})
 }
 
@@ -73,11 +78,11 @@ func (d *depth) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, st := range d.statuses {
-		n, err := d.count(ctx, st)
+		n, err := d.count.Count(ctx, st)
 		if err != nil {
 			ch <- prometheus.NewInvalidMetric(d.desc, err)
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, float64(n), st)
+		ch <- prometheus.MustNewConstMetric(d.desc, prometheus.GaugeValue, float64(n), string(st))
 	}
 }

@@ -2,19 +2,21 @@ package systemtest
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/example/jobs/app/internal/api"
 	"github.com/example/jobs/app/internal/jobs"
 	"github.com/example/jobs/app/internal/redistest"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestSubmitRunResult(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
 	base := startAPI(t, rs.Addr, jobs.DefaultRegistry())
-	startWorker(t, rs.Addr, jobs.DefaultRegistry(), 4)
+	_, m := startWorkerMetrics(t, rs.Addr, jobs.DefaultRegistry(), 4)
 
 	cases := []struct {
 		kind  string
@@ -47,6 +49,11 @@ func TestSubmitRunResult(t *testing.T) {
 		if r := do(t, "DELETE", base+"/jobs/"+rec.ID, nil); r.Code != http.StatusConflict {
 			t.Errorf("DELETE finished job = %d %s, want 409", r.Code, r.Body)
 		}
+	}
+	var c dto.Metric
+	if err := m.Outcomes.WithLabelValues("primes", "succeeded").Write(&c); err != nil || c.GetCounter().GetValue() != 2 {
+		n := c.GetCounter().GetValue()
+		t.Errorf("worker counted %v succeeded primes jobs, want 2", n)
 	}
 }
 
@@ -98,5 +105,8 @@ func TestListNewestFirstWithFilterAndCursor(t *testing.T) {
 	}
 	if page := decode[api.ListPage](t, do(t, "GET", base+"/jobs?status=succeeded", nil)); len(page.Jobs) != 0 {
 		t.Errorf("succeeded filter listed %d jobs, want 0", len(page.Jobs))
+	}
+	if r := do(t, "GET", base+"/metrics", nil); !strings.Contains(string(r.Body), `jobs_queue_depth{status="queued"} 6`) {
+		t.Errorf("metrics do not show 6 queued jobs:\n%s", r.Body)
 	}
 }

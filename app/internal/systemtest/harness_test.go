@@ -45,7 +45,10 @@ func startAPI(t *testing.T, addr string, kinds jobs.Registry) string {
 	t.Helper()
 	rdb := newClient(addr)
 	t.Cleanup(func() { rdb.Close() })
-	a := &api.API{Store: store.New(rdb), Queue: queue.New(rdb), Kinds: kinds, Log: testLog(), Metrics: metrics.New()}
+	st := store.New(rdb)
+	m := metrics.New()
+	m.RegisterQueueDepth(st)
+	a := &api.API{Store: st, Queue: queue.New(rdb), Kinds: kinds, Log: testLog(), Metrics: m}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -55,16 +58,24 @@ func startAPI(t *testing.T, addr string, kinds jobs.Registry) string {
 // it down.
 func startWorker(t *testing.T, addr string, kinds jobs.Registry, concurrency int) (stop func()) {
 	t.Helper()
+	stop, _ = startWorkerMetrics(t, addr, kinds, concurrency)
+	return stop
+}
+
+// startWorkerMetrics is startWorker that also returns the worker's metrics.
+func startWorkerMetrics(t *testing.T, addr string, kinds jobs.Registry, concurrency int) (stop func(), m *metrics.Metrics) {
+	t.Helper()
 	rdb := newClient(addr)
 	srv := worker.NewServer(rdb, concurrency, testLog())
-	h := &worker.Handler{Store: store.New(rdb), Kinds: kinds, Log: testLog(), Metrics: metrics.New()}
+	m = metrics.New()
+	h := &worker.Handler{Store: store.New(rdb), Kinds: kinds, Log: testLog(), Metrics: m}
 	if err := srv.Start(h); err != nil {
 		t.Fatalf("start worker: %v", err)
 	}
 	var once sync.Once
 	stop = func() { once.Do(func() { srv.Shutdown(); rdb.Close() }) }
 	t.Cleanup(stop)
-	return stop
+	return stop, m
 }
 
 type reply struct {
