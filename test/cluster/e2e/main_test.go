@@ -25,9 +25,6 @@ import (
 	"github.com/example/jobs/test/cluster/workspace"
 )
 
-// contractNodePorts are the stack NodePorts fixed in docs/contracts.md.
-var contractNodePorts = map[string]int64{"test": 30042, "prod": 30142}
-
 var (
 	clusterOnce sync.Once
 	cluster     *controlplane.Cluster
@@ -148,4 +145,18 @@ func needStack(t *testing.T, variant string) *manifests.Stack {
 	}
 	t.Logf("manifests %s: %d objects, %s", variant, len(s.Objects), renderSaid)
 	return s
+}
+
+// configuredNodePort is the stack's jobs:nodePort from Pulumi.<stack>.yaml.
+func configuredNodePort(t *testing.T, stack string) int64 {
+	t.Helper()
+	root, err := workspace.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := manifests.ConfiguredNodePort(root, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }

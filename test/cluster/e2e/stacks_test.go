@@ -49,7 +49,7 @@ func TestStacksOnRealAPIServer(t *testing.T) {
 			if err := c.NamespaceExists(ctx, s); err != nil {
 				t.Error(err)
 			}
-			if err := c.NodePort(ctx, s, contractNodePorts[s.Name]); err != nil {
+			if err := c.NodePort(ctx, s, configuredNodePort(t, s.Name)); err != nil {
 				t.Error(err)
 			}
 			if err := c.ServiceEndpoints(ctx, s.Namespace(), s.ObjectName("api"), replicas(t, s, "api"), bindTimeout); err != nil {
@@ -86,7 +86,7 @@ func checkStack(t *testing.T, c *checks.Clients, s *manifests.Stack) {
 	figure("stack %s: Available in %s (%d objects; api %d, worker %d replicas)", s.Name, ready.Round(10*time.Millisecond), len(s.Objects), apiReplicas, replicas(t, s, "worker"))
 	t.Logf("apply -> Available: %s", ready.Round(10*time.Millisecond))
 
-	if err := c.NodePort(ctx, s, contractNodePorts[s.Name]); err != nil {
+	if err := c.NodePort(ctx, s, configuredNodePort(t, s.Name)); err != nil {
 		t.Error(err)
 	}
 	if err := c.NetworkPolicyAccepted(ctx, s); err != nil {

@@ -52,3 +52,28 @@ func TestLoadRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestConfiguredNodePort(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "Pulumi.test.yaml"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("config:\n  jobs:nodePort: \"30042\"\n  jobs:version: 0.1.0\n")
+	if p, err := ConfiguredNodePort(dir, "test"); err != nil || p != 30042 {
+		t.Fatalf("got %d, %v; want 30042", p, err)
+	}
+	write("config:\n  jobs:version: 0.1.0\n")
+	if _, err := ConfiguredNodePort(dir, "test"); err == nil || !strings.Contains(err.Error(), "sets no jobs:nodePort") {
+		t.Fatalf("missing key: got %v", err)
+	}
+	write("config:\n  jobs:nodePort: high\n")
+	if _, err := ConfiguredNodePort(dir, "test"); err == nil || !strings.Contains(err.Error(), "not a port number") {
+		t.Fatalf("bad value: got %v", err)
+	}
+	if _, err := ConfiguredNodePort(dir, "prod"); err == nil {
+		t.Fatal("a missing stack file was accepted")
+	}
+}
