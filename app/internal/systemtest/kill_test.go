@@ -84,7 +84,8 @@ func startWorkerProcess(t *testing.T, bin, redisAddr string) *proc {
 // TestKill9MidJobIsRedelivered kills a worker process with SIGKILL while it
 // runs a sleep job; a second worker must finish the job after asynq's lease
 // runs out (see worker.NewServer: 60-120 s), with attempts showing the
-// redelivery. Then the second worker must stop cleanly on SIGTERM.
+// redelivery. Then the second worker gets SIGTERM mid-job and must finish
+// that job before it exits cleanly.
 func TestKill9MidJobIsRedelivered(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
@@ -107,6 +108,9 @@ func TestKill9MidJobIsRedelivered(t *testing.T) {
 		t.Fatalf("after kill -9 the job should succeed on a later attempt; got %+v", done)
 	}
 
+	// SIGTERM mid-job: the worker lets the job finish before it exits.
+	inflight := submit(t, base, "sleep", map[string]any{"seconds": 2})
+	waitFor(t, base, inflight.ID, 15*time.Second, func(r jobs.Record) bool { return r.Status == jobs.StatusRunning })
 	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +121,8 @@ func TestKill9MidJobIsRedelivered(t *testing.T) {
 		}
 	case <-time.After(45 * time.Second):
 		t.Fatal("worker did not stop within 45s of SIGTERM")
+	}
+	if rec := decode[jobs.Record](t, do(t, "GET", base+"/jobs/"+inflight.ID, nil)); rec.Status != jobs.StatusSucceeded || rec.Attempts != 1 {
+		t.Fatalf("job in flight at SIGTERM: %+v, want it finished by the stopping worker", rec)
 	}
 }
