@@ -121,3 +121,23 @@ func nodeReady(n *corev1.Node) bool {
 	}
 	return false
 }
+
+// waitControllers waits for the service-account controller to create the
+// default ServiceAccount: pods cannot be admitted into a namespace without
+// it, so until then every Deployment would stall on controller start-up
+// rather than on anything in its manifest.
+func waitControllers(ctx context.Context, client *kubernetes.Clientset, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		_, err := client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kube-controller-manager created no default ServiceAccount within %s (%v): see logs/kube-controller-manager.log", timeout, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

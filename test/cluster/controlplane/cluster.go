@@ -224,6 +224,9 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 	if err := waitNodesReady(ctx, client, nodes, 2*time.Minute); err != nil {
 		return nil, err
 	}
+	if err := waitControllers(ctx, client, 2*time.Minute); err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(opts.Log, "cluster ready: %d nodes, kubeconfig %s\n", len(nodes), c.Kubeconfig)
 	return c, nil
 }
