@@ -20,6 +20,7 @@ import (
 	"github.com/example/jobs/app/internal/store"
 	"github.com/example/jobs/app/internal/web"
 	"github.com/example/jobs/app/internal/worker"
+	"github.com/hibiken/asynq"
 )
 
 func main() {
@@ -65,6 +66,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 	if err := srv.Start(h); err != nil {
 		return fmt.Errorf("start processing: %w", err)
 	}
+	go worker.ReconcileLoop(ctx, st, asynq.NewInspectorFromRedisClient(rdb), log)
 	log.Info("worker started", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr, "concurrency", cfg.Concurrency)
 
 	select {

@@ -206,3 +206,8 @@ func parseRecord(m map[string]string) (*jobs.Record, error) {
 	}
 	return r, nil
 }
+
+// IDs lists up to n ids with a status, newest first.
+func (s *Store) IDs(ctx context.Context, st jobs.Status, n int) ([]string, error) {
+	return s.rdb.ZRevRangeByLex(ctx, indexKey(st), &redis.ZRangeBy{Max: "+", Min: "-", Count: int64(n)}).Result()
+}
