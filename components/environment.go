@@ -22,7 +22,8 @@ type EnvironmentArgs struct {
 	Version string
 
 	// Registry is the server plus repository prefix the images are pushed to and pulled from.
-	Registry       string
+	Registry string
+	// RegistryServer is Registry's host[:port], the key the credentials are stored under.
 	RegistryServer string
 	// RegistryUsername and RegistryPassword are both set or both nil; the password is secret.
 	RegistryUsername pulumi.StringInput
