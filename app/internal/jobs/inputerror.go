@@ -80,22 +80,19 @@ func join(prefix, field string) string {
 
 // describe turns a Go type name into words a client understands.
 func describe(goType string) string {
-	switch strings.TrimPrefix(goType, "*") {
-	case "int64", "int", "uint64":
+	t := strings.TrimPrefix(goType, "*")
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		elem := describe(t[2:])
+		_, noun, _ := strings.Cut(elem, " ")
+		return "an array of " + noun + "s"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
 		return "an integer"
-	case "float64", "[]float64":
-		if strings.HasPrefix(goType, "[]") {
-			return "an array of numbers"
-		}
+	case strings.HasPrefix(t, "float"):
 		return "a number"
-	case "string":
+	case t == "string":
 		return "a string"
-	case "json.RawMessage", "map[string]interface {}":
-		return "a JSON object"
 	default:
-		if strings.HasPrefix(goType, "jobs.") || strings.HasPrefix(goType, "struct") {
-			return "a JSON object"
-		}
-		return goType
+		return "a JSON object"
 	}
 }

@@ -75,3 +75,15 @@ func TestDecodeSubmission(t *testing.T) {
 		}
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	for in, want := range map[string]string{
+		"int64": "an integer", "*int64": "an integer", "float64": "a number", "*float64": "a number",
+		"[]float64": "an array of numbers", "[]int64": "an array of integers", "string": "a string", "*string": "a string",
+		"json.RawMessage": "a JSON object", "struct { Kind *string }": "a JSON object",
+	} {
+		if got := describe(in); got != want {
+			t.Errorf("describe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
