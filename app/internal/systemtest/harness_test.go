@@ -33,7 +33,11 @@ func testLog() *slog.Logger {
 func TestMain(m *testing.M) {
 	// go-redis logs every failed dial; the outage tests cause many on purpose.
 	config.LogRedisTo(testLog())
-	os.Exit(m.Run())
+	code := m.Run()
+	if workerBin.dir != "" {
+		os.RemoveAll(workerBin.dir)
+	}
+	os.Exit(code)
 }
 
 func newClient(addr string) *redis.Client {

@@ -1,11 +1,13 @@
 package systemtest
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,16 +16,34 @@ import (
 	"github.com/example/jobs/app/internal/redistest"
 )
 
-// buildWorker compiles cmd/worker the way the image does (CGO off).
+// buildWorker compiles cmd/worker the way the image does (CGO off), once
+// per test binary; TestMain removes it.
 func buildWorker(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "worker")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/example/jobs/app/cmd/worker")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build worker: %v\n%s", err, out)
+	workerBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "jobs-systemtest-")
+		if err != nil {
+			workerBin.err = err
+			return
+		}
+		workerBin.dir = dir
+		workerBin.path = filepath.Join(dir, "worker")
+		cmd := exec.Command("go", "build", "-o", workerBin.path, "github.com/example/jobs/app/cmd/worker")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			workerBin.err = fmt.Errorf("build worker (needs the go command on PATH): %v\n%s", err, out)
+		}
+	})
+	if workerBin.err != nil {
+		t.Fatal(workerBin.err)
 	}
-	return bin
+	return workerBin.path
+}
+
+var workerBin struct {
+	once      sync.Once
+	dir, path string
+	err       error
 }
 
 type proc struct {
