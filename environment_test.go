@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"sort"
@@ -498,4 +500,49 @@ func TestTagBumpChangesOnlyImages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A new Redis password or redis.conf must roll exactly the pods that read them (their env and
+// config are read at container start), and nothing else.
+func TestSecretAndConfigChangesRollTheirReaders(t *testing.T) {
+	authPath := "spec.template.metadata.annotations.checksum/redis-auth"
+	before := mustRun(t, "test", runOptions{})
+	rotated := mustRun(t, "test", runOptions{secrets: map[string]string{"jobs:redisPassword": "a-new-password"}})
+	wantChanged := map[string][]string{
+		typeSecret + " test-redis-auth": {"stringData.password"},
+		typeDeployment + " test-redis":  {authPath},
+		typeDeployment + " test-api":    {authPath},
+		typeDeployment + " test-worker": {authPath},
+	}
+	for _, b := range before.mocks.resources {
+		a := rotated.mocks.one(t, b.Type, b.Name)
+		got := diffPaths("", b.in(t), a.in(t))
+		key := b.Type + " " + b.Name
+		if strings.Join(got, ",") != strings.Join(wantChanged[key], ",") {
+			t.Errorf("%s: rotating the Redis password changed %v, want %v", key, got, wantChanged[key])
+		}
+	}
+	for _, name := range []string{"test-redis", "test-api", "test-worker"} {
+		d := rotated.mocks.one(t, typeDeployment, name)
+		if !hasSecret(d.Inputs["spec"]) {
+			t.Errorf("%s: the password checksum must stay a Pulumi secret", name)
+		}
+		sum := at(d.in(t), "spec", "template", "metadata", "annotations", "checksum/redis-auth")
+		if sum != checksum("a-new-password") {
+			t.Errorf("%s: checksum/redis-auth = %v, want the sha256 of the new password", name, sum)
+		}
+	}
+	redis := before.mocks.one(t, typeDeployment, "test-redis")
+	conf, err := os.ReadFile(redisConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := at(redis.in(t), "spec", "template", "metadata", "annotations", "checksum/redis-config"); got != checksum(string(conf)) {
+		t.Errorf("test-redis: checksum/redis-config = %v, want the sha256 of %s", got, redisConfigPath)
+	}
+}
+
+func checksum(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

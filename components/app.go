@@ -50,7 +50,10 @@ func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in app
 			},
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(d.component)},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: l.release(d.component)},
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels:      l.release(d.component),
+					Annotations: pulumi.StringMap{redisAuthChecksum: in.redis.authChecksum},
+				},
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken:  pulumi.Bool(false),
 					TerminationGracePeriodSeconds: pulumi.Int(d.gracePeriod),

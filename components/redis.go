@@ -16,8 +16,10 @@ const (
 
 // redis is what the app needs from the Redis part.
 type redis struct {
-	auth    *corev1.Secret
-	address pulumi.StringOutput
+	auth *corev1.Secret
+	// authChecksum rolls every pod that reads the password when it changes.
+	authChecksum pulumi.StringOutput
+	address      pulumi.StringOutput
 }
 
 func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*redis, error) {
@@ -94,6 +96,7 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 		},
 	}
 
+	authChecksum := secretChecksum(a.RedisPassword)
 	name := a.objectName("redis")
 	_, err = appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: meta(ns, name, l.redis()),
@@ -105,7 +108,13 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 			Strategy: &appsv1.DeploymentStrategyArgs{Type: pulumi.String("Recreate")},
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(componentRedis)},
 			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: l.redis()},
+				Metadata: &metav1.ObjectMetaArgs{
+					Labels: l.redis(),
+					Annotations: pulumi.StringMap{
+						redisConfigChecksum: pulumi.String(checksum(a.RedisConfig)),
+						redisAuthChecksum:   authChecksum,
+					},
+				},
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken: pulumi.Bool(false),
 					SecurityContext:              podSecurity(redisUID),
@@ -150,5 +159,5 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 
 	// The address comes from the Service's outputs, so the app follows a renamed Service.
 	address := pulumi.Sprintf("%s.%s.svc.cluster.local:%d", svc.Metadata.Name().Elem(), svc.Metadata.Namespace().Elem(), redisPort)
-	return &redis{auth: auth, address: address}, nil
+	return &redis{auth: auth, authChecksum: authChecksum, address: address}, nil
 }
