@@ -59,6 +59,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /jobs/{id}", a.get)
 	mux.HandleFunc("GET /jobs/{id}/result", a.result)
 	mux.HandleFunc("DELETE /jobs/{id}", a.delete)
+	mux.HandleFunc("GET /version", web.Version)
 	web.RegisterProbes(mux, a.Store.Ping, a.Metrics)
 	return web.Observe(web.JSONFallbacks(mux), a.Log, a.Metrics)
 }

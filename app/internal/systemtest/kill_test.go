@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -122,6 +123,16 @@ func TestKill9MidJobIsRedelivered(t *testing.T) {
 	killed := time.Now()
 
 	second := startWorkerProcess(t, bin, rs.Addr)
+	// The worker serves only the probes and metrics (docs/contracts.md).
+	wbase := "http://127.0.0.1:" + second.port
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/jobs": 404, "/version": 404} {
+		if r := do(t, "GET", wbase+path, nil); r.Code != want {
+			t.Errorf("worker GET %s = %d, want %d", path, r.Code, want)
+		}
+	}
+	if r := do(t, "GET", wbase+"/metrics", nil); !strings.Contains(string(r.Body), `jobs_queue_depth{status="running"} 1`) {
+		t.Errorf("worker metrics do not show the killed worker's job as running:\n%.2000s", r.Body)
+	}
 	done := waitFor(t, base, rec.ID, 150*time.Second, finished)
 	t.Logf("job finished %s after kill -9", time.Since(killed).Round(time.Second))
 	if done.Status != jobs.StatusSucceeded || done.Attempts < 2 {

@@ -20,7 +20,7 @@ func JSONFallbacks(mux *http.ServeMux) http.Handler {
 		case http.StatusMethodNotAllowed:
 			Error(w, probe.code, "method "+r.Method+" is not allowed on "+r.URL.Path+"; allowed: "+probe.header.Get("Allow"))
 		case http.StatusNotFound, 0:
-			Error(w, http.StatusNotFound, "no route for "+r.URL.Path+"; see /jobs, /healthz, /readyz, /version, /metrics")
+			Error(w, http.StatusNotFound, "no route for "+r.URL.Path)
 		default:
 			// A redirect (e.g. path cleaning): pass it through as the mux meant.
 			mux.ServeHTTP(w, r)

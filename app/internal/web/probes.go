@@ -13,7 +13,8 @@ import (
 // Pinger checks a dependency.
 type Pinger func(ctx context.Context) error
 
-// RegisterProbes adds /healthz, /readyz, /version and /metrics to mux.
+// RegisterProbes adds /healthz, /readyz and /metrics to mux: everything the
+// worker serves (docs/contracts.md), and what the API serves besides jobs.
 // Liveness never touches Redis: a Redis outage should take the pod out of
 // the Service, not get it restarted.
 func RegisterProbes(mux *http.ServeMux, ping Pinger, m *metrics.Metrics) {
@@ -29,8 +30,10 @@ func RegisterProbes(mux *http.ServeMux, ping Pinger, m *metrics.Metrics) {
 		}
 		JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		JSON(w, http.StatusOK, map[string]string{"version": buildinfo.Version})
-	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+}
+
+// Version replies with the build's semantic version (buildinfo.Version).
+func Version(w http.ResponseWriter, _ *http.Request) {
+	JSON(w, http.StatusOK, map[string]string{"version": buildinfo.Version})
 }
