@@ -38,7 +38,9 @@ test-app: ## the jobs service: unit tests and tests against a real redis-server
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
-	@true
+	cd app && for target in FuzzDecodeSubmission FuzzValidateInput; do \
+		go test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./internal/jobs/; \
+	done
 
 .PHONY: test-images
 test-images: ## build the real images in a local Docker engine and run a job through them
@@ -63,7 +65,7 @@ lint: ## gofmt and actionlint on the workflows
 
 .PHONY: bench
 bench: ## load the API and worker against a real Redis and print the figures
-	@true
+	cd app && go run ./cmd/bench
 
 ##@ deploy
 .PHONY: preview
