@@ -262,7 +262,10 @@ func Stop(runDir string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return os.Remove(filepath.Join(runDir, pidsFile))
+	if err := os.Remove(filepath.Join(runDir, pidsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // Running reports the recorded processes of runDir that are still alive.

@@ -13,9 +13,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,6 +104,7 @@ func needCluster(t *testing.T) *checks.Clients {
 			return
 		}
 		cluster = c
+		stopOnSignal(c)
 		figure("control plane start (binaries cached or built): %s", time.Since(start).Round(100*time.Millisecond))
 		clients, clusterErr = checks.NewClients(c.RESTConfig())
 	})
@@ -159,4 +162,21 @@ func configuredNodePort(t *testing.T, stack string) int64 {
 		t.Fatal(err)
 	}
 	return port
+}
+
+// stopOnSignal stops the cluster when the test process is interrupted, so
+// Ctrl-C or a cancelled CI job does not leave etcd and the API server behind.
+// (A `go test -timeout` panic cannot be caught; `go run ./cmd/cluster down`
+// stops what such a run left.)
+func stopOnSignal(c *controlplane.Cluster) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "%v: stopping the control plane in %s\n", sig, c.RunDir)
+		if err := c.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		os.Exit(1)
+	}()
 }
