@@ -1,5 +1,14 @@
-// Package api is the jobs HTTP API: submit, list, read, read the result of
-// and delete jobs.
+// Package api is the jobs HTTP API. Every reply is JSON; errors are
+// {"error": ..., "field": ..., "status": ...} with the field at fault.
+//
+//	POST   /jobs              {"kind", "input"} -> 201 record + Location; 400/413 bad input,
+//	                          415 not application/json, 503 Redis down
+//	GET    /jobs              newest first; ?status=queued|running|succeeded|failed,
+//	                          ?limit=1..100 (20), ?cursor=<next_cursor> -> {"jobs", "next_cursor"}
+//	GET    /jobs/{id}         the record; 404 unknown
+//	GET    /jobs/{id}/result  200 {"id", "kind", "result"} once succeeded; 409 otherwise
+//	DELETE /jobs/{id}         204 if it never started; 409 (with its status) otherwise
+//	GET    /healthz /readyz /version /metrics
 package api
 
 import (
