@@ -31,9 +31,25 @@ type Server struct {
 	done chan struct{}
 }
 
-// ConfPath is the project's redis.conf, found from this source file so tests
-// in any package use the same file.
+// ConfPath is the project's redis.conf (app/redis/redis.conf). Tests run in
+// their package's directory, so it is found by walking up from there; the
+// source file's own path is the fallback for a test binary run elsewhere.
 func ConfPath() string {
+	if dir, err := os.Getwd(); err == nil {
+		for {
+			p := filepath.Join(dir, "redis", "redis.conf")
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				if _, err := os.Stat(p); err == nil {
+					return p
+				}
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
+		}
+	}
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "redis", "redis.conf")
 }
