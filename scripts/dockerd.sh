@@ -73,6 +73,8 @@ start() {
 	mkdir -p "$state/data-$driver"
 	echo "dockerd.sh: starting engine (storage $driver), log $log" >&2
 	# setsid: the engine must not get the caller's Ctrl-C; it is stopped explicitly by 'stop'.
+	# dockerd joins a system containerd if one runs at /run/containerd; own namespaces keep our
+	# containers apart from any other engine's there.
 	setsid dockerd \
 		--host "$host" \
 		--pidfile "$pidfile" \
@@ -82,6 +84,8 @@ start() {
 		--iptables=false \
 		--ip-masq=false \
 		--bridge=none \
+		--containerd-namespace=jobs-dockerd \
+		--containerd-plugins-namespace=jobs-dockerd-plugins \
 		</dev/null >"$log" 2>&1 &
 	local launcher=$!
 
