@@ -119,7 +119,7 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 			r.deployErr = err
 			return err
 		}
-		for name, value := range exports(env) {
+		for name, value := range env.Outputs() {
 			// An output built from a constant is not tracked by the run, so wait for each.
 			pending.Add(1)
 			pulumi.ToOutput(value).ApplyT(func(v any) any {

@@ -26,7 +26,7 @@ func program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	for name, value := range exports(env) {
+	for name, value := range env.Outputs() {
 		ctx.Export(name, value)
 	}
 	return nil
@@ -52,19 +52,6 @@ func deploy(ctx *pulumi.Context) (*components.Environment, error) {
 		return nil, err
 	}
 	return components.NewEnvironment(ctx, ctx.Stack(), environmentArgs(cfg, string(redisConf)))
-}
-
-// exports are the stack outputs: the component's outputs under the same names.
-func exports(env *components.Environment) map[string]pulumi.Input {
-	return map[string]pulumi.Input{
-		"namespace":    env.Namespace,
-		"version":      env.Version,
-		"apiImage":     env.APIImage,
-		"workerImage":  env.WorkerImage,
-		"nodePort":     env.NodePort,
-		"url":          env.URL,
-		"redisAddress": env.RedisAddress,
-	}
 }
 
 func environmentArgs(cfg settings.Config, redisConf string) *components.EnvironmentArgs {

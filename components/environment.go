@@ -112,18 +112,23 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 		return "http://" + net.JoinHostPort(args.NodeHost, strconv.Itoa(port))
 	}).(pulumi.StringOutput)
 	env.RedisAddress = redis.address
-	if err := ctx.RegisterResourceOutputs(env, pulumi.Map{
-		"namespace":    env.Namespace,
-		"version":      env.Version,
-		"apiImage":     env.APIImage,
-		"workerImage":  env.WorkerImage,
-		"nodePort":     env.NodePort,
-		"url":          env.URL,
-		"redisAddress": env.RedisAddress,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(env, env.Outputs()); err != nil {
 		return nil, err
 	}
 	return env, nil
+}
+
+// Outputs are the component's outputs by name; the stack exports them under the same names.
+func (e *Environment) Outputs() pulumi.Map {
+	return pulumi.Map{
+		"namespace":    e.Namespace,
+		"version":      e.Version,
+		"apiImage":     e.APIImage,
+		"workerImage":  e.WorkerImage,
+		"nodePort":     e.NodePort,
+		"url":          e.URL,
+		"redisAddress": e.RedisAddress,
+	}
 }
 
 // check guards against a caller that bypassed package settings; the rules themselves live there.
