@@ -97,7 +97,7 @@ start() {
 		fi
 		if ! kill -0 "$launcher" 2>/dev/null; then
 			tail -n 20 "$log" >&2 || true
-			die "dockerd exited during start-up (full log: $log)"
+			die "dockerd exited during start-up (full log: $log); if it complains about the $driver storage driver, retry with JOBS_DOCKER_STORAGE=vfs"
 		fi
 		sleep 0.5
 	done
