@@ -58,6 +58,7 @@ type runOptions struct {
 	plainText   []string          // keys supplied as plain (non-secret) values
 	tested      *string           // version output of the promoteFrom stack; nil: equal to this stack's
 	noTestStack bool              // the promoteFrom stack exports no version
+	testOutputs map[string]any    // more outputs of the promoteFrom stack (apiImage, workerImage)
 	trace       bool              // the mock marks output names, to tell links from repeated strings
 	stackName   string            // run as this stack name, with the stack file's config
 }
@@ -70,6 +71,8 @@ type run struct {
 	config    map[string]string
 	exports   map[string]any
 	err       error
+	// logs are the program's log lines, "<severity>: <message>", in order.
+	logs []string
 }
 
 func runStack(t *testing.T, stack string, o runOptions) *run {
@@ -104,6 +107,9 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 			version = *o.tested
 		}
 		m.stacks[ref] = map[string]any{"version": version, "namespace": "test-jobs"}
+		for k, v := range o.testOutputs {
+			m.stacks[ref][k] = v
+		}
 	}
 
 	name := stack
@@ -114,6 +120,8 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 	var mu sync.Mutex
 	var pending sync.WaitGroup
 	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		// The mock engine drops log lines, so the run keeps them for the tests to read.
+		ctx.Log = &recordingLog{Log: ctx.Log, lines: &r.logs, mu: &mu}
 		env, err := deploy(ctx)
 		if err != nil {
 			r.deployErr = err
@@ -147,6 +155,50 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 	mu.Lock()
 	defer mu.Unlock()
 	return r
+}
+
+// recordingLog keeps every line the program logs, then passes it on.
+type recordingLog struct {
+	pulumi.Log
+	mu    *sync.Mutex
+	lines *[]string
+}
+
+func (l *recordingLog) record(severity, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	*l.lines = append(*l.lines, severity+": "+msg)
+}
+
+func (l *recordingLog) Debug(msg string, args *pulumi.LogArgs) error {
+	l.record("debug", msg)
+	return l.Log.Debug(msg, args)
+}
+
+func (l *recordingLog) Info(msg string, args *pulumi.LogArgs) error {
+	l.record("info", msg)
+	return l.Log.Info(msg, args)
+}
+
+func (l *recordingLog) Warn(msg string, args *pulumi.LogArgs) error {
+	l.record("warning", msg)
+	return l.Log.Warn(msg, args)
+}
+
+func (l *recordingLog) Error(msg string, args *pulumi.LogArgs) error {
+	l.record("error", msg)
+	return l.Log.Error(msg, args)
+}
+
+// testedDigests are the outputs a test stack that built and pushed version would export: digest
+// references in registry, different for every version.
+func testedDigests(registry, version string) map[string]any {
+	out := map[string]any{}
+	for _, target := range []string{"api", "worker"} {
+		sum := sha256.Sum256([]byte("tested " + target + " " + version))
+		out[target+"Image"] = registry + "/jobs-" + target + "@sha256:" + hex.EncodeToString(sum[:])
+	}
+	return out
 }
 
 func removeString(list []string, s string) []string {

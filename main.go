@@ -48,19 +48,23 @@ func deploy(ctx *pulumi.Context) (*components.Environment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the Redis config (run pulumi from the repository root, where %s must exist): %w", redisConfigPath, err)
 	}
-	if err := guardPromotion(ctx, cfg); err != nil {
+	promoted, err := guardPromotion(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
-	return components.NewEnvironment(ctx, ctx.Stack(), environmentArgs(cfg, string(redisConf)))
+	return components.NewEnvironment(ctx, ctx.Stack(), environmentArgs(cfg, string(redisConf), promoted))
 }
 
-func environmentArgs(cfg settings.Config, redisConf string) *components.EnvironmentArgs {
+// environmentArgs maps the checked config onto the component; promoted are the promotion
+// source's images to run instead of building (nil: build or tag as jobs:build says).
+func environmentArgs(cfg settings.Config, redisConf string, promoted *components.ImageRefs) *components.EnvironmentArgs {
 	args := &components.EnvironmentArgs{
 		Env:               cfg.Stack,
 		Version:           cfg.Version,
 		Registry:          cfg.Registry,
 		RegistryServer:    cfg.RegistryServer,
 		Build:             cfg.Build,
+		Images:            promoted,
 		ImagePullPolicy:   cfg.ImagePullPolicy,
 		NodePort:          cfg.NodePort,
 		NodeHost:          cfg.NodeHost,

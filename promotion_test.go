@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
 
 func ptr(s string) *string { return &s }
 
@@ -56,5 +61,115 @@ func TestNoPromotionGuardOnTest(t *testing.T) {
 	r := mustRun(t, "test", runOptions{})
 	if len(r.mocks.reads) != 0 {
 		t.Errorf("the test stack read %v", r.mocks.reads)
+	}
+}
+
+// registeredNames lists every registered resource as "<type> <name>", sorted.
+func registeredNames(m *mocks) string {
+	var s []string
+	for _, res := range m.resources {
+		s = append(s, res.Type+" "+res.Name)
+	}
+	sort.Strings(s)
+	return strings.Join(s, "\n")
+}
+
+// hasLog reports whether the run logged exactly line.
+func hasLog(r *run, line string) bool {
+	for _, l := range r.logs {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+// TestProdReusesTestedImages: prod at test's version runs test's exact digests and builds
+// nothing, so it neither rebuilds the bytes test checked nor pushes over test's tag.
+func TestProdReusesTestedImages(t *testing.T) {
+	tested := testedDigests("localhost:5000/jobs", "0.1.0")
+	r := mustRun(t, "prod", runOptions{testOutputs: tested})
+	if got, w := registeredNames(r.mocks), strings.Join(expectedResources("prod", false), "\n"); got != w {
+		t.Fatalf("registered:\n%s\nwant (no docker.Image):\n%s", got, w)
+	}
+	for _, target := range []string{"api", "worker"} {
+		ref := tested[target+"Image"]
+		want(t, target+" container image", r.mocks.one(t, typeDeployment, "prod-"+target).in(t), ref,
+			"spec", "template", "spec", "containers", 0, "image")
+		want(t, target+"Image output", r.exports, ref, target+"Image")
+	}
+	line := "info: stack prod reuses the images stack organization/jobs/test tested at version 0.1.0: " +
+		tested["apiImage"].(string) + " and " + tested["workerImage"].(string) + " (nothing is built or pushed)"
+	if !hasLog(r, line) {
+		t.Errorf("log:\n%s\nwant the line:\n%s", strings.Join(r.logs, "\n"), line)
+	}
+}
+
+// TestProdBuildsWhenTestedImagesDoNotFit: whenever test's images are not prod's release in
+// prod's registry, prod deploys as jobs:build says, never fails for it, and logs why.
+func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
+	const (
+		not     = "info: stack prod does not reuse the images of stack organization/jobs/test: "
+		builds  = "; building and pushing localhost:5000/jobs/jobs-api:%[1]s and localhost:5000/jobs/jobs-worker:%[1]s from app/ instead (jobs:build is true)"
+		byTag   = "; deploying localhost:5000/jobs/jobs-api:%[1]s and localhost:5000/jobs/jobs-worker:%[1]s by tag instead (jobs:build is false)"
+		testReg = "localhost:5000/jobs"
+	)
+	other := testedDigests("registry.example.com/jobs", "0.1.0")
+	for _, c := range []struct {
+		name    string
+		o       runOptions
+		version string
+		build   bool
+		line    string
+	}{
+		{"prod rolls back to an older version", runOptions{
+			set: map[string]string{"jobs:version": "0.1.0"}, tested: ptr("0.2.0"), testOutputs: testedDigests(testReg, "0.2.0"),
+		}, "0.1.0", true, not + "it deploys version 0.1.0 but that stack runs 0.2.0, so no image of 0.1.0 was tested there" + builds},
+		{"untested version allowed", runOptions{
+			set:    map[string]string{"jobs:version": "0.2.0", "jobs:allowUntestedVersion": "true"},
+			tested: ptr("0.1.0"), testOutputs: testedDigests(testReg, "0.1.0"),
+		}, "0.2.0", true, not + "it deploys version 0.2.0 but that stack runs 0.1.0, so no image of 0.2.0 was tested there" + builds},
+		{"test pushed to another registry", runOptions{testOutputs: other}, "0.1.0", true,
+			not + `its apiImage output "` + other["apiImage"].(string) + `" is in repository registry.example.com/jobs/jobs-api, not localhost:5000/jobs/jobs-api (jobs:registry of this stack); ` +
+				`its workerImage output "` + other["workerImage"].(string) + `" is in repository registry.example.com/jobs/jobs-worker, not localhost:5000/jobs/jobs-worker (jobs:registry of this stack)` + builds},
+		{"test exports no images", runOptions{}, "0.1.0", true,
+			not + "its apiImage output is missing; its workerImage output is missing" + builds},
+		{"test deployed tags", runOptions{testOutputs: map[string]any{
+			"apiImage": "localhost:5000/jobs/jobs-api:0.1.0", "workerImage": "localhost:5000/jobs/jobs-worker:0.1.0",
+		}}, "0.1.0", true,
+			not + `its apiImage output "localhost:5000/jobs/jobs-api:0.1.0" is not a digest reference (<repository>@sha256:<64 hex digits>); ` +
+				`its workerImage output "localhost:5000/jobs/jobs-worker:0.1.0" is not a digest reference (<repository>@sha256:<64 hex digits>)` + builds},
+		{"test exports a non-string image", runOptions{testOutputs: map[string]any{
+			"apiImage": map[string]any{"ref": "x"}, "workerImage": testedDigests(testReg, "0.1.0")["workerImage"],
+		}}, "0.1.0", true,
+			not + `its apiImage output "map[string]interface {}{\"ref\":\"x\"}" is not a digest reference (<repository>@sha256:<64 hex digits>)` + builds},
+		{"rollback with build false", runOptions{
+			set: map[string]string{"jobs:version": "0.1.0", "jobs:build": "false"}, tested: ptr("0.2.0"), testOutputs: testedDigests(testReg, "0.2.0"),
+		}, "0.1.0", false, not + "it deploys version 0.1.0 but that stack runs 0.2.0, so no image of 0.1.0 was tested there" + byTag},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := mustRun(t, "prod", c.o)
+			if got, w := registeredNames(r.mocks), strings.Join(expectedResources("prod", c.build), "\n"); got != w {
+				t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
+			}
+			for _, target := range []string{"api", "worker"} {
+				ref := "localhost:5000/jobs/jobs-" + target + ":" + c.version
+				if c.build {
+					img := r.mocks.one(t, typeImage, "prod-"+target+"-image")
+					want(t, target+" image name", img.in(t), ref, "imageName")
+					ref = img.out(t)["repoDigest"].(string)
+				}
+				want(t, target+" container image", r.mocks.one(t, typeDeployment, "prod-"+target).in(t), ref,
+					"spec", "template", "spec", "containers", 0, "image")
+				want(t, target+"Image output", r.exports, ref, target+"Image")
+			}
+			line := c.line
+			if strings.Contains(line, "%[1]s") {
+				line = fmt.Sprintf(line, c.version)
+			}
+			if !hasLog(r, line) {
+				t.Errorf("log:\n%s\nwant the line:\n%s", strings.Join(r.logs, "\n"), line)
+			}
+		})
 	}
 }

@@ -29,7 +29,12 @@ type EnvironmentArgs struct {
 	RegistryUsername pulumi.StringInput
 	RegistryPassword pulumi.StringInput
 	// Build builds and pushes the images from AppDir; false deploys existing tagged images.
+	// Images, when set, takes precedence.
 	Build bool
+	// Images, when set, are prebuilt references the API and worker run as they are: no image is
+	// built or pushed. Prod sets them to the digests test runs, so it deploys the bytes checked
+	// there instead of rebuilding the same tag.
+	Images *ImageRefs
 	// AppDir is the Docker build context holding the Dockerfile (default "app").
 	AppDir          string
 	ImagePullPolicy string
@@ -153,6 +158,9 @@ func (a *EnvironmentArgs) check() error {
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("components.NewEnvironment: EnvironmentArgs fields %v are required (build them with settings.Load)", missing)
+	}
+	if a.Images != nil && (a.Images.API == "" || a.Images.Worker == "") {
+		return errors.New("components.NewEnvironment: Images must name both the API and the worker image, or be nil to build or tag them")
 	}
 	if (a.RegistryUsername == nil) != (a.RegistryPassword == nil) {
 		return errors.New("components.NewEnvironment: RegistryUsername and RegistryPassword must be set together")

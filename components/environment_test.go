@@ -32,6 +32,11 @@ func TestNewEnvironmentRejectsIncompleteArgs(t *testing.T) {
 			RedisConfig: "x", RedisImage: "r.io/redis:7", RedisPassword: pulumi.String("pw"),
 			RedisStorageSize: "1Gi", RedisVersion: "7", RegistryUsername: pulumi.String("u"),
 		}, "components.NewEnvironment: RegistryUsername and RegistryPassword must be set together"},
+		{"half images", &EnvironmentArgs{
+			Env: "prod", Version: "0.1.0", Registry: "r.io/x", ImagePullPolicy: "Always", NodeHost: "h",
+			RedisConfig: "x", RedisImage: "r.io/redis:7", RedisPassword: pulumi.String("pw"),
+			RedisStorageSize: "1Gi", RedisVersion: "7", Images: &ImageRefs{API: "r.io/x/jobs-api@sha256:00"},
+		}, "components.NewEnvironment: Images must name both the API and the worker image, or be nil to build or tag them"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := &countingMocks{}

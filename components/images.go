@@ -8,6 +8,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// ImageRefs are references to images that already exist in the registry, deployed as given.
+type ImageRefs struct {
+	API    string
+	Worker string
+}
+
 // images are the references the Deployments run.
 type images struct {
 	api    pulumi.StringOutput
@@ -16,8 +22,15 @@ type images struct {
 
 // newImages builds and pushes both images and returns their digest references, so a
 // Deployment changes exactly when an image's content does. With Build off it returns the
-// tagged references of images someone else has pushed.
+// tagged references of images someone else has pushed. With Images set it returns those and
+// registers nothing: an image this environment did not build is not its resource to replace.
 func newImages(ctx *pulumi.Context, a *EnvironmentArgs, opts ...pulumi.ResourceOption) (images, error) {
+	if a.Images != nil {
+		return images{
+			api:    pulumi.String(a.Images.API).ToStringOutput(),
+			worker: pulumi.String(a.Images.Worker).ToStringOutput(),
+		}, nil
+	}
 	var out images
 	for _, target := range []struct {
 		name string
