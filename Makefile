@@ -44,7 +44,7 @@ fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
 
 .PHONY: test-images
 test-images: ## build the real images in a local Docker engine and run a job through them
-	cd app && go test -count=1 -timeout 30m -v ./imagetest/
+	cd app && go test -tags imagetest -count=1 -timeout 30m -v ./imagetest/
 
 .PHONY: e2e
 e2e: ## apply both stacks to a local control plane built from source and check them
