@@ -34,7 +34,7 @@ test-release: ## bump, release and promote logic and the README check
 
 .PHONY: test-app
 test-app: ## the jobs service: unit tests and tests against a real redis-server
-	cd app && go vet ./... && go test -count=1 $$(go list ./... | grep -v /imagetest)
+	cd app && go vet -tags imagetest ./... && go test -count=1 $$(go list ./... | grep -v /imagetest)
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
