@@ -462,7 +462,9 @@ func TestRegistryCredentialsBecomePullSecret(t *testing.T) {
 }
 
 // TestTagBumpChangesOnlyImages compares every resource's inputs before and after a version
-// bump: only the images and the API and worker Deployments' image and version labels move.
+// bump: only the images and the API and worker Deployments' image and version labels move. prod
+// promotes what test runs, so there test is at each version too and exports its digests: prod
+// builds no image and only its Deployments move, to test's digests.
 func TestTagBumpChangesOnlyImages(t *testing.T) {
 	deploymentPaths := []string{
 		"metadata.labels.app.kubernetes.io/version",
@@ -474,10 +476,18 @@ func TestTagBumpChangesOnlyImages(t *testing.T) {
 		build string
 	}{{"test", "true"}, {"prod", "true"}, {"test", "false"}} {
 		t.Run(c.stack+"/build="+c.build, func(t *testing.T) {
-			base := stackFileConfig(t, c.stack)["jobs:version"]
+			cfg := stackFileConfig(t, c.stack)
+			base := cfg["jobs:version"]
 			next := bumpPatch(t, base)
-			before := mustRun(t, c.stack, runOptions{set: map[string]string{"jobs:build": c.build}})
-			after := mustRun(t, c.stack, runOptions{set: map[string]string{"jobs:build": c.build, "jobs:version": next}})
+			promotes := cfg["jobs:promoteFrom"] != ""
+			runAt := func(version string) *run {
+				o := runOptions{set: map[string]string{"jobs:build": c.build, "jobs:version": version}}
+				if promotes {
+					o.testOutputs = testedDigests(cfg["jobs:registry"], version)
+				}
+				return mustRun(t, c.stack, o)
+			}
+			before, after := runAt(base), runAt(next)
 			if len(before.mocks.resources) != len(after.mocks.resources) {
 				t.Fatalf("a bump changed the resource count: %s vs %s", before.mocks.names(), after.mocks.names())
 			}
@@ -485,7 +495,7 @@ func TestTagBumpChangesOnlyImages(t *testing.T) {
 				typeDeployment + " " + c.stack + "-api":    deploymentPaths,
 				typeDeployment + " " + c.stack + "-worker": deploymentPaths,
 			}
-			if c.build == "true" {
+			if c.build == "true" && !promotes {
 				for _, target := range []string{"api", "worker"} {
 					wantChanged[typeImage+" "+c.stack+"-"+target+"-image"] = []string{"build.args.VERSION", "imageName"}
 				}
@@ -496,6 +506,19 @@ func TestTagBumpChangesOnlyImages(t *testing.T) {
 				key := b.Type + " " + b.Name
 				if strings.Join(got, ",") != strings.Join(wantChanged[key], ",") {
 					t.Errorf("%s: bump %s -> %s changed %v, want %v", key, base, next, got, wantChanged[key])
+				}
+			}
+			if !promotes {
+				return
+			}
+			tested := testedDigests(cfg["jobs:registry"], next)
+			for _, target := range []string{"api", "worker"} {
+				want(t, target+" image after the bump", after.mocks.one(t, typeDeployment, c.stack+"-"+target).in(t),
+					tested[target+"Image"], "spec", "template", "spec", "containers", 0, "image")
+			}
+			for _, res := range append(before.mocks.resources, after.mocks.resources...) {
+				if res.Type == typeImage {
+					t.Errorf("%s promotes test's images but registered %s %s", c.stack, res.Type, res.Name)
 				}
 			}
 		})

@@ -130,17 +130,39 @@ func checkWellFormed(objs []map[string]any) error {
 }
 
 // renderStack renders one stack's manifests; bump raises its version by one patch release.
-// prod's promotion guard is given a test stack at the same version, so it passes.
+// A stack that promotes (prod) is given the test stack rendered at the same version as its
+// source, so the guard passes and prod's manifests carry the digests test's render built.
 func renderStack(t *testing.T, stack string, bump bool) []map[string]any {
 	t.Helper()
 	o := runOptions{}
+	cfg := stackFileConfig(t, stack)
 	if bump {
-		v := bumpPatch(t, stackFileConfig(t, stack)["jobs:version"])
-		o.set = map[string]string{"jobs:version": v}
+		o.set = map[string]string{"jobs:version": bumpPatch(t, cfg["jobs:version"])}
+	}
+	var source *run
+	if cfg["jobs:promoteFrom"] != "" {
+		source = runStack(t, "test", runOptions{set: o.set})
+		if source.err != nil {
+			t.Fatalf("the test stack prod promotes from failed: %v", source.err)
+		}
+		o.testOutputs = map[string]any{"apiImage": source.exports["apiImage"], "workerImage": source.exports["workerImage"]}
 	}
 	r := runStack(t, stack, o)
 	if r.err != nil {
 		t.Fatalf("program failed: %v", r.err)
+	}
+	if source != nil {
+		// A build of the same inputs would give the same mock digest, so the images alone
+		// cannot show that prod built nothing.
+		for _, res := range r.mocks.resources {
+			if res.Type == typeImage {
+				t.Errorf("%s promotes test's images but registered %s %s", stack, res.Type, res.Name)
+			}
+		}
+		for _, target := range []string{"api", "worker"} {
+			want(t, stack+" runs test's "+target+" image", r.mocks.one(t, typeDeployment, stack+"-"+target).in(t),
+				source.exports[target+"Image"], "spec", "template", "spec", "containers", 0, "image")
+		}
 	}
 	objs, err := manifests(r.mocks)
 	if err != nil {
