@@ -171,32 +171,30 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 
 	kubeconfigArg := "--kubeconfig=" + c.Kubeconfig
 	fmt.Fprintln(opts.Log, "starting kube-controller-manager and kube-scheduler")
-	if _, err := startProcess(runDir, "kube-controller-manager", bins.KubeControllerManager, []string{
-		kubeconfigArg,
-		"--authentication-kubeconfig=" + c.Kubeconfig,
-		"--authorization-kubeconfig=" + c.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(kcmPort),
-		"--cert-dir=" + filepath.Join(runDir, "kcm-certs"),
-		"--leader-elect=false",
-		"--service-account-private-key-file=" + keys.SAPrivate,
-		"--root-ca-file=" + keys.CACert,
-		"--service-cluster-ip-range=" + serviceCIDR,
+	// Both controllers reach the API server with the admin kubeconfig and serve their own health
+	// endpoint on loopback; they differ only in what they run.
+	controllerArgs := func(port int, certDir string, extra ...string) []string {
+		return append([]string{
+			kubeconfigArg,
+			"--authentication-kubeconfig=" + c.Kubeconfig,
+			"--authorization-kubeconfig=" + c.Kubeconfig,
+			"--bind-address=127.0.0.1",
+			"--secure-port=" + strconv.Itoa(port),
+			"--cert-dir=" + filepath.Join(runDir, certDir),
+			"--leader-elect=false",
+		}, extra...)
+	}
+	if _, err := startProcess(runDir, "kube-controller-manager", bins.KubeControllerManager, controllerArgs(kcmPort, "kcm-certs",
+		"--service-account-private-key-file="+keys.SAPrivate,
+		"--root-ca-file="+keys.CACert,
+		"--service-cluster-ip-range="+serviceCIDR,
 		"--use-service-account-credentials=false",
 		// kwok's lease heartbeat is 40s; the default grace matches kwokctl.
 		"--node-monitor-grace-period=40s",
-	}, nil); err != nil {
+	), nil); err != nil {
 		return nil, err
 	}
-	if _, err := startProcess(runDir, "kube-scheduler", bins.KubeScheduler, []string{
-		kubeconfigArg,
-		"--authentication-kubeconfig=" + c.Kubeconfig,
-		"--authorization-kubeconfig=" + c.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(schedPort),
-		"--cert-dir=" + filepath.Join(runDir, "scheduler-certs"),
-		"--leader-elect=false",
-	}, nil); err != nil {
+	if _, err := startProcess(runDir, "kube-scheduler", bins.KubeScheduler, controllerArgs(schedPort, "scheduler-certs"), nil); err != nil {
 		return nil, err
 	}
 
