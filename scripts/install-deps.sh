@@ -5,9 +5,10 @@
 #   docker.io           the real-image test (engine started by scripts/dockerd.sh)
 #   debootstrap         the locally made golang:1.26-bookworm base image
 #   shellcheck          actionlint checks the workflows' run: steps with it
+#   docker-registry     the loopback registry of scripts/local-registry.sh, tested in tools/scripts
 set -euo pipefail
 
-declare -A need=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap [shellcheck]=shellcheck [git]=git)
+declare -A need=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap [shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git)
 missing=()
 for cmd in "${!need[@]}"; do
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")

@@ -1,0 +1,205 @@
+// Package scripts tests the shell scripts behind `make preview/up/destroy`: the pulumi wrapper's
+// checks and no-account defaults (with a stand-in pulumi CLI that records its calls, since the
+// real one cannot be installed here) and the loopback registry.
+package scripts
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var root = func() string {
+	abs, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		panic(err)
+	}
+	return abs
+}()
+
+// run runs a script with exactly the given environment and returns its exit code and output.
+func run(t *testing.T, env []string, stdin string, script string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("/bin/bash", append([]string{filepath.Join(root, script)}, args...)...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, string(out)
+	case errors.As(err, &exit):
+		return exit.ExitCode(), string(out)
+	}
+	t.Fatalf("running %s: %v", script, err)
+	return 0, ""
+}
+
+// binDir makes a PATH directory holding only the system tools the scripts use, so the host's
+// own pulumi (if any) can never be found.
+func binDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, tool := range []string{"cat", "dirname", "head", "mkdir", "od", "tr"} {
+		path, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s is needed by this test: %v", tool, err)
+		}
+		if err := os.Symlink(path, filepath.Join(dir, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// fakePulumi is a stand-in CLI: it logs each call with the backend and passphrase it saw, fails
+// `config get redisPassword` (unset), answers `config get registry`, and logs secret stdin.
+const fakePulumi = `#!/bin/bash
+log="$FAKE_PULUMI_LOG"
+echo "call: $* | backend=$PULUMI_BACKEND_URL | passphrase-set=${PULUMI_CONFIG_PASSPHRASE+yes} | kubeconfig=$KUBECONFIG" >>"$log"
+case "$*" in
+"config get redisPassword"*) exit 1 ;;
+"config get registry"*) echo "registry.example.com/jobs" ;;
+"config set --secret redisPassword"*) echo "stdin: $(cat)" >>"$log" ;;
+esac
+exit 0
+`
+
+func TestPulumiWrapperSaysHowToInstallTheCLI(t *testing.T) {
+	path := binDir(t)
+	code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi.sh", "preview", "test")
+	if code != 127 || !strings.Contains(out, "The pulumi CLI is not installed") || !strings.Contains(out, "get.pulumi.com") {
+		t.Fatalf("without pulumi: exit %d, output:\n%s\nwant exit 127 and how to install it", code, out)
+	}
+}
+
+func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
+	path := binDir(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"preview", "staging"}, "STACK='staging' is not a stack of this project: use STACK=test or STACK=prod"},
+		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|destroy|output STACK"},
+	} {
+		code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi.sh", c.args...)
+		if code != 2 || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, output %q; want exit 2 and %q", c.args, code, out, c.want)
+		}
+	}
+}
+
+func TestPulumiWrapperNeedsAClusterWhenKubeconfigIsUnset(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(root, "test/cluster/.run/kubeconfig")); err == nil {
+		t.Fatal("a local control plane is running (test/cluster/.run/kubeconfig exists): stop it with make cluster-down, then rerun")
+	}
+	path := binDir(t)
+	fake := filepath.Join(path, "pulumi")
+	if err := os.WriteFile(fake, []byte(fakePulumi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + filepath.Join(t.TempDir(), "log")}, "", "scripts/pulumi.sh", "up", "test")
+	if code != 2 || !strings.Contains(out, "run 'make cluster-up' first, or export KUBECONFIG") {
+		t.Fatalf("exit %d, output:\n%s\nwant exit 2 and how to get a cluster", code, out)
+	}
+}
+
+func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
+	path := binDir(t)
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "log")
+	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig"}
+	code, out := run(t, env, "", "scripts/pulumi.sh", "preview", "prod", "--diff")
+	if code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	defaults := " | backend=file://" + root + "/.pulumi-state | passphrase-set=yes | kubeconfig=/some/kubeconfig"
+	want := []string{
+		"call: stack select --create prod --non-interactive" + defaults,
+		"call: config get redisPassword -s prod" + defaults,
+		"call: config set --secret redisPassword -s prod" + defaults,
+		"stdin: ", // checked below: a generated password
+		"call: config get registry -s prod" + defaults,
+		"call: preview -s prod --diff" + defaults,
+	}
+	if len(calls) != len(want) {
+		t.Fatalf("pulumi calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if i == 3 {
+			if !regexp.MustCompile(`^stdin: [0-9a-f]{48}$`).MatchString(calls[i]) {
+				t.Errorf("the generated Redis password should be 24 random bytes in hex, got %q", calls[i])
+			}
+			continue
+		}
+		if calls[i] != want[i] {
+			t.Errorf("call %d:\n got %s\nwant %s", i, calls[i], want[i])
+		}
+	}
+
+	// What the caller set wins over every default.
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p")
+	if code, out := run(t, env, "", "scripts/pulumi.sh", "destroy", "test", "--yes"); code != 0 {
+		t.Fatalf("destroy: exit %d, output:\n%s", code, out)
+	}
+	b, _ = os.ReadFile(log)
+	if got := strings.TrimSpace(string(b)); !strings.HasSuffix(got, "call: destroy -s test --yes | backend=s3://bucket | passphrase-set=yes | kubeconfig=/some/kubeconfig") ||
+		strings.Contains(got, "redisPassword") {
+		t.Errorf("destroy calls:\n%s\nwant the caller's backend, and no password generated for a destroy", got)
+	}
+}
+
+func TestLocalRegistryStartsAndStops(t *testing.T) {
+	if _, err := exec.LookPath("docker-registry"); err != nil {
+		t.Fatal("docker-registry is missing: apt-get install docker-registry (make deps installs it)")
+	}
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:5000", time.Second); err == nil {
+		c.Close()
+		t.Fatal("127.0.0.1:5000 is already in use: this test starts the loopback registry there; free the port and rerun")
+	}
+	env := os.Environ()
+	if code, out := run(t, env, "", "scripts/local-registry.sh", "start"); code != 0 {
+		t.Fatalf("start: exit %d, output:\n%s", code, out)
+	}
+	t.Cleanup(func() { run(t, env, "", "scripts/local-registry.sh", "stop") })
+	resp, err := http.Get("http://127.0.0.1:5000/v2/")
+	if err != nil {
+		t.Fatalf("the registry does not answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Distribution-Api-Version") != "registry/2.0" {
+		t.Fatalf("GET /v2/: %s, API version %q; want 200 from a registry/2.0", resp.Status, resp.Header.Get("Docker-Distribution-Api-Version"))
+	}
+	if code, out := run(t, env, "", "scripts/local-registry.sh", "stop"); code != 0 {
+		t.Fatalf("stop: exit %d, output:\n%s", code, out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:5000", time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the registry still answers 5 s after stop")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
