@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need, only those missing, so `make test` works on a fresh
-# machine and costs nothing on a prepared one. Go modules are fetched by go itself.
+# Installs the Debian package of each missing command, and only those, so the make targets work on a
+# fresh machine and cost nothing on a prepared one. Go modules are fetched by go itself.
+#
+# usage: scripts/install-deps.sh [COMMAND...]   (no COMMAND: everything `make test` needs)
 #   redis-server        the service's tests, `make run`, `make bench`, the e2e contract check
-#   docker.io           the real-image test (engine started by scripts/dockerd.sh)
+#   dockerd             the real-image test (engine started by scripts/dockerd.sh)
 #   debootstrap         the locally made golang:1.26-bookworm base image
-#   shellcheck          actionlint checks the workflows' run: steps with it
+#   (shellcheck)        actionlint checks the workflows' run: steps with it
 #   docker-registry     the loopback registry of scripts/local-registry.sh, tested in tools/scripts
+#   git                 the release tool and its tests
 set -euo pipefail
 
-declare -A need=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap [shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git)
+declare -A package=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap
+	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git)
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=("${!package[@]}")
+
 missing=()
-for cmd in "${!need[@]}"; do
-	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${need[$cmd]}")
+for cmd in "${wanted[@]}"; do
+	[ -n "${package[$cmd]:-}" ] || {
+		echo "install-deps.sh: no Debian package known for '$cmd'; add it to the table in $0" >&2
+		exit 2
+	}
+	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${package[$cmd]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -12,10 +12,7 @@ start)
 	if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
 		exit 0 # something already serves 5000; assume it is a registry
 	fi
-	if ! command -v docker-registry >/dev/null 2>&1; then
-		echo "installing Debian's docker-registry for the loopback registry" >&2
-		apt-get install -y -qq docker-registry >/dev/null
-	fi
+	"$root/scripts/install-deps.sh" docker-registry
 	mkdir -p "$dir/data"
 	cat >"$dir/config.yml" <<CFG
 version: 0.1

@@ -42,13 +42,7 @@ if ! command -v go >/dev/null; then
 	PATH=/usr/local/go/bin:$PATH
 fi
 command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
-if ! command -v redis-server >/dev/null; then
-	[[ $(id -u) == 0 ]] || die "redis-server not found: install it with 'sudo apt-get install -y redis-server'"
-	say "installing Debian's redis-server"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2 || die "apt-get update failed; install redis-server by hand"
-	apt-get install -y -qq redis-server >&2 || die "apt-get install redis-server failed; install it by hand"
-fi
+"$repo/scripts/install-deps.sh" redis-server || die "redis-server is missing and could not be installed; install it with 'apt-get install -y redis-server'"
 
 # --- ports -----------------------------------------------------------------------------------
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
