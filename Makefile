@@ -94,6 +94,4 @@ release: ## commit test's config at VERSION and tag that commit: make release VE
 
 .PHONY: promote
 promote: ## set prod to the version test runs: make promote [FORCE=1] [TEST_VERSION_FROM=file]
-	PULUMI_BACKEND_URL="$${PULUMI_BACKEND_URL:-file://$(CURDIR)/.pulumi-state}" \
-	PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-}" \
-	go run ./tools/release promote $(release_force) $(if $(TEST_VERSION_FROM),-test-version-from "$(TEST_VERSION_FROM)")
+	scripts/pulumi-env.sh go run ./tools/release promote $(release_force) $(if $(TEST_VERSION_FROM),-test-version-from "$(TEST_VERSION_FROM)")

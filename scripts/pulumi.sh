@@ -36,13 +36,8 @@ MSG
 	exit 127
 fi
 
-if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
-	mkdir -p "$root/.pulumi-state"
-	export PULUMI_BACKEND_URL="file://$root/.pulumi-state"
-fi
-# The local file backend encrypts secrets with a passphrase; an empty one is the no-account default.
-# Set PULUMI_CONFIG_PASSPHRASE (or use a cloud backend) for anything shared.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+# shellcheck source=scripts/pulumi-env.sh
+source "$root/scripts/pulumi-env.sh"
 
 if [ -z "${KUBECONFIG:-}" ]; then
 	local_kubeconfig="$root/test/cluster/.run/kubeconfig"

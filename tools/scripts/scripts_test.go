@@ -47,7 +47,7 @@ func run(t *testing.T, env []string, stdin string, script string, args ...string
 func binDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, tool := range []string{"cat", "dirname", "head", "mkdir", "od", "tr"} {
+	for _, tool := range []string{"cat", "dirname", "env", "head", "mkdir", "od", "tr"} {
 		path, err := exec.LookPath(tool)
 		if err != nil {
 			t.Fatalf("%s is needed by this test: %v", tool, err)
@@ -163,6 +163,25 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 	if got := strings.TrimSpace(string(b)); !strings.HasSuffix(got, "call: destroy -s test --yes | backend=s3://bucket | passphrase-set=yes | kubeconfig=/some/kubeconfig") ||
 		strings.Contains(got, "redisPassword") {
 		t.Errorf("destroy calls:\n%s\nwant the caller's backend, and no password generated for a destroy", got)
+	}
+}
+
+// `make promote` reads test's outputs through pulumi-env.sh: it must see the very backend that
+// `make up` (scripts/pulumi.sh) writes, and the caller's settings must win there too.
+func TestPromoteSeesTheWrappersBackend(t *testing.T) {
+	path := binDir(t)
+	code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi-env.sh", "env")
+	if code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	for _, want := range []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "PULUMI_CONFIG_PASSPHRASE=\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("defaults:\n%s\nwant a line %q", out, want)
+		}
+	}
+	code, out = run(t, []string{"PATH=" + path, "PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, "", "scripts/pulumi-env.sh", "env")
+	if code != 0 || !strings.Contains(out, "PULUMI_BACKEND_URL=s3://bucket\n") || !strings.Contains(out, "PULUMI_CONFIG_PASSPHRASE=p\n") {
+		t.Errorf("with the caller's settings: exit %d, output:\n%s\nwant them unchanged", code, out)
 	}
 }
 
