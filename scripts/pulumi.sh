@@ -39,6 +39,12 @@ fi
 # shellcheck source=scripts/pulumi-env.sh
 source "$root/scripts/pulumi-env.sh"
 
+# Reading outputs needs neither a cluster nor a new stack.
+if [ "$verb" = output ]; then
+	cd "$root"
+	exec pulumi stack output -s "$stack" "$@"
+fi
+
 if [ -z "${KUBECONFIG:-}" ]; then
 	local_kubeconfig="$root/test/cluster/.run/kubeconfig"
 	if [ ! -f "$local_kubeconfig" ]; then
@@ -50,10 +56,6 @@ fi
 
 cd "$root"
 pulumi stack select --create "$stack" --non-interactive >/dev/null
-
-if [ "$verb" = output ]; then
-	exec pulumi stack output -s "$stack" "$@"
-fi
 
 if [ "$verb" != destroy ]; then
 	if ! pulumi config get redisPassword -s "$stack" >/dev/null 2>&1; then

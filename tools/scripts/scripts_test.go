@@ -166,6 +166,26 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 	}
 }
 
+func TestPulumiWrapperReadsOutputsWithoutACluster(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(root, "test/cluster/.run/kubeconfig")); err == nil {
+		t.Fatal("a local control plane is running (test/cluster/.run/kubeconfig exists): stop it with make cluster-down, then rerun")
+	}
+	path := binDir(t)
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "log")
+	code, out := run(t, []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log}, "", "scripts/pulumi.sh", "output", "test", "url")
+	if code != 0 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	b, _ := os.ReadFile(log)
+	want := "call: stack output -s test url | backend=file://" + root + "/.pulumi-state | passphrase-set=yes | kubeconfig="
+	if got := strings.TrimSpace(string(b)); got != want {
+		t.Errorf("pulumi calls:\n%s\nwant only:\n%s", got, want)
+	}
+}
+
 // `make promote` reads test's outputs through pulumi-env.sh: it must see the very backend that
 // `make up` (scripts/pulumi.sh) writes, and the caller's settings must win there too.
 func TestPromoteSeesTheWrappersBackend(t *testing.T) {
