@@ -57,11 +57,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return h.fail(ctx, log, id, claim.Kind, fmt.Errorf("encode result: %w", err), true)
 		}
-		// The record is written with a fresh context: the job's own may be
-		// near its deadline, and a finished result is worth keeping.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := h.Store.Finish(wctx, id, jobs.StatusSucceeded, time.Now(), out, ""); err != nil {
+		if err := h.record(ctx, id, jobs.StatusSucceeded, out, ""); err != nil {
 			return fmt.Errorf("record result of job %s: %w", id, err)
 		}
 		h.Metrics.Outcomes.WithLabelValues(claim.Kind, "succeeded").Inc()
@@ -70,9 +66,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	if ctx.Err() != nil {
 		// Shutdown or timeout: hand the job back; asynq requeues the task.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := h.Store.Finish(wctx, id, jobs.StatusQueued, time.Now(), nil, "interrupted: "+ctx.Err().Error()); err != nil {
+		if err := h.record(ctx, id, jobs.StatusQueued, nil, "interrupted: "+ctx.Err().Error()); err != nil {
 			log.Error("could not hand job back", "err", err)
 		}
 		h.Metrics.Outcomes.WithLabelValues(claim.Kind, "requeued").Inc()
@@ -81,6 +75,15 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	var ie *jobs.InputError
 	return h.fail(ctx, log, id, claim.Kind, runErr, errors.As(runErr, &ie))
+}
+
+// record writes a job's outcome with a context of its own: the job's context may be cancelled
+// (shutdown) or at its deadline, and an outcome already reached is worth keeping.
+func (h *Handler) record(ctx context.Context, id string, to jobs.Status, result []byte, errText string) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := h.Store.Finish(wctx, id, to, time.Now(), result, errText)
+	return err
 }
 
 // fail records a failed attempt: queued again while asynq will retry, failed
@@ -93,9 +96,7 @@ func (h *Handler) fail(ctx context.Context, log *slog.Logger, id, kind string, c
 	if final {
 		to, outcome = jobs.StatusFailed, "failed"
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if _, err := h.Store.Finish(wctx, id, to, time.Now(), nil, cause.Error()); err != nil {
+	if err := h.record(ctx, id, to, nil, cause.Error()); err != nil {
 		return fmt.Errorf("record failure of job %s: %w (cause: %v)", id, err, cause)
 	}
 	h.Metrics.Outcomes.WithLabelValues(kind, outcome).Inc()
