@@ -347,7 +347,7 @@ func TestImagesAreBuiltAndPinnedByDigest(t *testing.T) {
 		in := img.in(t)
 		want(t, target+" image name", in, "localhost:5000/jobs/jobs-"+target+":0.1.0", "imageName")
 		want(t, target+" build", in, map[string]any{
-			"context": "app", "dockerfile": "app/Dockerfile", "target": target,
+			"context": "app", "dockerfile": "app/Dockerfile", "target": target, "network": "host",
 			"args": map[string]any{"VERSION": "0.1.0"},
 		}, "build")
 		if at(in, "registry") != nil {
@@ -568,4 +568,39 @@ func TestSecretAndConfigChangesRollTheirReaders(t *testing.T) {
 func checksum(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// TestProtectData: with jobs:protectData (prod) exactly the objects whose deletion loses Redis's
+// data, the Namespace and the volume, are protected; without it (test) nothing is.
+func TestProtectData(t *testing.T) {
+	for _, c := range []struct {
+		stack, protect string
+		want           []string
+	}{
+		{"prod", "", []string{typeNamespace + " prod-jobs", typePVC + " prod-redis-data"}},
+		{"test", "", nil},
+		{"test", "true", []string{typeNamespace + " test-jobs", typePVC + " test-redis-data"}},
+		{"prod", "false", nil},
+	} {
+		t.Run(c.stack+"/"+c.protect, func(t *testing.T) {
+			o := runOptions{}
+			if c.protect != "" {
+				o.set = map[string]string{"jobs:protectData": c.protect}
+			}
+			if c.stack == "prod" {
+				o.testOutputs = testedDigests("localhost:5000/jobs", stackFileConfig(t, "prod")["jobs:version"])
+			}
+			r := mustRun(t, c.stack, o)
+			var got []string
+			for _, res := range r.mocks.resources {
+				if res.Protect {
+					got = append(got, res.Type+" "+res.Name)
+				}
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("protected: %v, want %v", got, c.want)
+			}
+		})
+	}
 }

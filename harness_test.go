@@ -232,6 +232,8 @@ type registered struct {
 	// Deps maps each input property to the URNs whose outputs flowed into it.
 	Deps   map[string][]string
 	Parent string
+	// Protect is the resource's protect option.
+	Protect bool
 }
 
 // mocks plays the engine and the providers: outputs are the inputs plus what a provider adds.
@@ -299,6 +301,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
 		for prop, deps := range rpc.GetPropertyDependencies() {
 			r.Deps[prop] = deps.GetUrns()
 		}

@@ -64,6 +64,7 @@ func environmentArgs(cfg settings.Config, redisConf string, promoted *components
 		Registry:          cfg.Registry,
 		RegistryServer:    cfg.RegistryServer,
 		Build:             cfg.Build,
+		BuildNetwork:      cfg.BuildNetwork,
 		Images:            promoted,
 		ImagePullPolicy:   cfg.ImagePullPolicy,
 		NodePort:          cfg.NodePort,
@@ -77,6 +78,7 @@ func environmentArgs(cfg settings.Config, redisConf string, promoted *components
 		RedisPassword:     pulumi.ToSecret(pulumi.String(cfg.RedisPassword)).(pulumi.StringOutput),
 		RedisStorageSize:  cfg.RedisStorageSize,
 		StorageClass:      cfg.StorageClass,
+		ProtectData:       cfg.ProtectData,
 	}
 	if cfg.HasRegistryCredentials() {
 		args.RegistryUsername = pulumi.String(cfg.RegistryUsername)

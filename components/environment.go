@@ -31,6 +31,8 @@ type EnvironmentArgs struct {
 	// Build builds and pushes the images from AppDir; false deploys existing tagged images.
 	// Images, when set, takes precedence.
 	Build bool
+	// BuildNetwork is the network of the builds' RUN steps (docker build --network).
+	BuildNetwork string
 	// Images, when set, are prebuilt references the API and worker run as they are: no image is
 	// built or pushed. Prod sets them to the digests test runs, so it deploys the bytes checked
 	// there instead of rebuilding the same tag.
@@ -52,6 +54,8 @@ type EnvironmentArgs struct {
 	RedisPassword    pulumi.StringInput
 	RedisStorageSize string
 	StorageClass     string // empty: the cluster's default class
+	// ProtectData protects the Namespace and the Redis volume against deletion and replacement.
+	ProtectData bool
 }
 
 // Environment is one deployed environment; its fields are the component's outputs.
@@ -83,7 +87,7 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	ns, err := newNamespace(ctx, args, l, parent)
+	ns, err := newNamespace(ctx, args, l, parent, pulumi.Protect(args.ProtectData))
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ func newImages(ctx *pulumi.Context, a *EnvironmentArgs, opts ...pulumi.ResourceO
 				Context:    pulumi.String(a.appDir()),
 				Dockerfile: pulumi.String(filepath.Join(a.appDir(), "Dockerfile")),
 				Target:     pulumi.String(target.name),
+				Network:    pulumi.String(a.BuildNetwork),
 				Args:       pulumi.StringMap{"VERSION": pulumi.String(a.Version)},
 			},
 			Registry: a.registryLogin(),

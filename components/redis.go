@@ -35,7 +35,7 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 	pvc, err := corev1.NewPersistentVolumeClaim(ctx, a.objectName("redis-data"), &corev1.PersistentVolumeClaimArgs{
 		Metadata: meta(ns, a.objectName("redis-data"), l.redis()),
 		Spec:     pvcSpec,
-	}, opts...)
+	}, append(opts, pulumi.Protect(a.ProtectData))...)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,12 @@ const Namespace = "jobs"
 // DefaultRedisImage is used when jobs:redisImage is unset; its tag becomes Redis's version label.
 const DefaultRedisImage = "docker.io/library/redis:7.4.2"
 
+// DefaultBuildNetwork is the network image builds use when jobs:buildNetwork is unset. The host
+// network works on every Docker engine, including those with no bridge network (rootless,
+// sandboxed CI runners, this project's private engine), and the builds run only this
+// repository's own Dockerfile, which needs nothing but the Go module proxy.
+const DefaultBuildNetwork = "host"
+
 // Config is the validated configuration of one stack. Every field has passed its rule, so the
 // component never re-checks a value.
 type Config struct {
@@ -41,6 +47,12 @@ type Config struct {
 	RegistryUsername string
 	RegistryPassword string
 	Build            bool
+	// BuildNetwork is the network the image builds' RUN steps use (docker build --network).
+	BuildNetwork string
+
+	// ProtectData marks the Namespace and the Redis volume protected, so neither a destroy nor a
+	// replacement can delete the data without a deliberate unprotect first.
+	ProtectData bool
 
 	PromoteFrom          string
 	AllowUntestedVersion bool
@@ -97,6 +109,8 @@ func Load(stack string, lookup Lookup) (Config, error) {
 			"fix: pulumi config set jobs:registryUsername <user> && pulumi config set --secret jobs:registryPassword <password>"))
 	}
 	c.Build = r.boolean("build", true)
+	c.BuildNetwork = r.optional("buildNetwork", DefaultBuildNetwork, checkBuildNetwork)
+	c.ProtectData = r.boolean("protectData", false)
 
 	c.PromoteFrom = r.optional("promoteFrom", "", checkStackRef)
 	c.AllowUntestedVersion = r.boolean("allowUntestedVersion", false)

@@ -34,7 +34,7 @@ func TestLoadDefaults(t *testing.T) {
 		APIReplicas: 1, WorkerReplicas: 1, WorkerConcurrency: 10,
 		RedisImage: DefaultRedisImage, RedisVersion: "7.4.2", RedisStorageSize: "1Gi", RedisPassword: "pw",
 		ImagePullPolicy: "IfNotPresent", Registry: "localhost:5000/jobs", RegistryServer: "localhost:5000",
-		Build: true,
+		Build: true, BuildNetwork: "host",
 	}
 	if c != want {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -55,6 +55,7 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 		"jobs:storageClass":     {"local-path", "fast.ssd"},
 		"jobs:version":          {"0.0.1", "1.2.0-rc.1", "2.0.0+build.5"},
 		"jobs:imagePullPolicy":  {"Always", "IfNotPresent", "Never"},
+		"jobs:buildNetwork":     {"host", "default", "none", "ci_builds", "my-net.1"},
 	} {
 		for _, v := range values {
 			cfg := minimal()

@@ -29,6 +29,9 @@ var (
 	tagRe         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$`)
 	imageRe       = regexp.MustCompile(`^` + hostComponent + `(\.` + hostComponent + `)*(:[0-9]{1,5})?(/` + pathComponent + `)+:[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
+	// networkRe is a Docker network name; default, host and none are the built-in modes.
+	networkRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$`)
+
 	stackRefRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$`)
 )
 
@@ -114,4 +117,12 @@ func checkStackRef(v string) error {
 		return nil
 	}
 	return errors.New("must be the stack reference of the test stack, like organization/jobs/test")
+}
+
+func checkBuildNetwork(v string) error {
+	if networkRe.MatchString(v) {
+		return nil
+	}
+	return errors.New("must be host, default (the engine's default network), none, or the name of a Docker network " +
+		"(letters, digits, '_', '.', '-'); it is the network the image builds' RUN steps use")
 }
