@@ -17,7 +17,8 @@ import (
 // engine runs docker commands against the private engine that scripts/dockerd.sh manages.
 type engine struct {
 	repo string   // repository root, where scripts/ lives
-	env  []string // os.Environ plus DOCKER_HOST and the classic builder switch
+	cli  string   // the docker CLI that ships with the engine (see engineCLI)
+	env  []string // os.Environ plus DOCKER_HOST and DOCKER_BUILDKIT=1
 }
 
 // repoRoot finds the repository from the package directory go test runs in (app/imagetest).
@@ -57,8 +58,35 @@ func startEngine(t *testing.T, repo string) *engine {
 	if !strings.HasPrefix(host, "DOCKER_HOST=unix://") {
 		t.Fatalf("scripts/dockerd.sh printed %q, want DOCKER_HOST=unix://...", host)
 	}
-	// The classic builder is the one that works without buildx and with --network=host here.
-	return &engine{repo: repo, env: append(os.Environ(), host, "DOCKER_BUILDKIT=0")}
+	// app/Dockerfile needs BuildKit (cache mounts), as the Pulumi docker provider uses it.
+	return &engine{repo: repo, cli: engineCLI(t), env: append(os.Environ(), host, "DOCKER_BUILDKIT=1")}
+}
+
+// engineCLI finds the docker CLI of the engine's own release. A newer CLI (Docker 23+) builds
+// with BuildKit only through the buildx plugin, which Debian's docker.io does not ship; the
+// engine's own CLI (20.10) has BuildKit built in. So the first docker on PATH whose version is
+// dockerd's wins, and any docker is the fallback.
+func engineCLI(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("dockerd", "--version").Output()
+	if err != nil {
+		t.Fatalf("dockerd --version: %v (install Debian's engine: apt-get install -y docker.io)", err)
+	}
+	// "Docker version 20.10.24+dfsg1, build 5d6db84"
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 {
+		t.Fatalf("dockerd --version printed %q", out)
+	}
+	want := strings.TrimSuffix(fields[2], ",")
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		cli := filepath.Join(dir, "docker")
+		v, err := exec.Command(cli, "--version").Output()
+		if err == nil && strings.Contains(string(v), "version "+want+",") {
+			return cli
+		}
+	}
+	t.Logf("no docker CLI of the engine's version %s on PATH; using the first docker, which may need buildx", want)
+	return "docker"
 }
 
 // baseImage makes golang:1.26-bookworm in the engine (debootstrap on the first run, cached after).
@@ -73,7 +101,7 @@ func (e *engine) baseImage(t *testing.T) {
 
 // docker runs one docker command and returns its trimmed stdout; the error carries stderr.
 func (e *engine) docker(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd := exec.CommandContext(ctx, e.cli, args...)
 	cmd.Env = e.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
