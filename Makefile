@@ -92,6 +92,10 @@ bump: ## set a stack's version: make bump STACK=test VERSION=0.2.0 [FORCE=1]
 release: ## commit test's config at VERSION and tag that commit: make release VERSION=0.2.0
 	go run ./tools/release release -version "$(VERSION)"
 
+# promote takes -stack only when STACK is given on the command line: by default it promotes the one
+# stack that promotes from another (prod).
 .PHONY: promote
-promote: ## set prod to the version test runs: make promote [FORCE=1] [TEST_VERSION_FROM=file]
-	scripts/pulumi-env.sh go run ./tools/release promote $(release_force) $(if $(TEST_VERSION_FROM),-test-version-from "$(TEST_VERSION_FROM)")
+promote: ## set prod to the version its source (test) runs: make promote [STACK=prod] [FORCE=1] [SOURCE_VERSION_FROM=file]
+	scripts/pulumi-env.sh go run ./tools/release promote $(release_force) \
+		$(if $(filter command line environment,$(origin STACK)),-stack "$(STACK)") \
+		$(if $(SOURCE_VERSION_FROM),-source-version-from "$(SOURCE_VERSION_FROM)")

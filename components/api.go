@@ -3,6 +3,8 @@ package components
 import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/settings"
 )
 
 // apiGracePeriod covers the API's HTTP shutdown; it holds no long work.
@@ -12,28 +14,28 @@ type api struct {
 	nodePort pulumi.IntOutput
 }
 
-func newAPI(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in appInputs, image pulumi.StringOutput, opts ...pulumi.ResourceOption) (*api, error) {
-	if _, err := newAppDeployment(ctx, a, l, in, appDeployment{
+func newAPI(ctx *pulumi.Context, cfg settings.API, in appInputs, image pulumi.StringOutput, opts ...pulumi.ResourceOption) (*api, error) {
+	if _, err := newAppDeployment(ctx, in, appDeployment{
 		component:   componentAPI,
 		image:       image,
-		replicas:    a.APIReplicas,
+		replicas:    cfg.Replicas,
 		gracePeriod: apiGracePeriod,
 	}, opts...); err != nil {
 		return nil, err
 	}
 
-	name := a.objectName(componentAPI)
+	name := objectName(in.env, componentAPI)
 	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		// No version label: the Service outlives every release.
-		Metadata: meta(in.ns, name, l.common(componentAPI, "")),
+		Metadata: namespacedMetadata(in.ns, name, in.labels.common(componentAPI, "")),
 		Spec: &corev1.ServiceSpecArgs{
 			Type:     pulumi.String("NodePort"),
-			Selector: l.selector(componentAPI),
+			Selector: in.labels.selector(componentAPI),
 			Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
 				Name:       pulumi.String(httpPortName),
 				Port:       pulumi.Int(httpPort),
 				TargetPort: pulumi.String(httpPortName),
-				NodePort:   pulumi.Int(a.NodePort),
+				NodePort:   pulumi.Int(cfg.NodePort),
 				Protocol:   pulumi.String("TCP"),
 			}},
 		},

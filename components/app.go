@@ -9,11 +9,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// appInputs are the resources the API and worker Deployments take values from.
+const (
+	// httpPort is where both app processes serve HTTP (PORT), probes included.
+	httpPort     = 8080
+	httpPortName = "http"
+)
+
+// appInputs are what the API and worker Deployments take from the rest of the environment.
 type appInputs struct {
+	env        string
+	labels     labeler
 	ns         *corev1.Namespace
 	redis      *redis
 	pullSecret *corev1.Secret
+	pullPolicy string
 }
 
 // appDeployment is the Deployment shape the API and the worker share: the same image family,
@@ -26,7 +35,7 @@ type appDeployment struct {
 	gracePeriod int
 }
 
-func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String("REDIS_ADDR"), Value: in.redis.address},
 		secretEnv("REDIS_PASSWORD", in.redis.auth, redisPasswordKey),
@@ -34,9 +43,10 @@ func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in app
 	}
 	env = append(env, d.extraEnv...)
 
-	name := a.objectName(d.component)
+	l := in.labels
+	name := objectName(in.env, d.component)
 	return appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
-		Metadata: meta(in.ns, name, l.release(d.component)),
+		Metadata: namespacedMetadata(in.ns, name, l.release(d.component)),
 		Spec: &appsv1.DeploymentSpecArgs{
 			Replicas: pulumi.Int(d.replicas),
 			// maxUnavailable 0: a new pod must be ready before an old one goes, so a rollout
@@ -62,7 +72,7 @@ func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in app
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:            pulumi.String(d.component),
 						Image:           d.image,
-						ImagePullPolicy: pulumi.String(a.ImagePullPolicy),
+						ImagePullPolicy: pulumi.String(in.pullPolicy),
 						Env:             env,
 						Ports: corev1.ContainerPortArray{corev1.ContainerPortArgs{
 							Name: pulumi.String(httpPortName), ContainerPort: pulumi.Int(httpPort), Protocol: pulumi.String("TCP"),
@@ -76,4 +86,17 @@ func newAppDeployment(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, in app
 			},
 		},
 	}, opts...)
+}
+
+// httpProbe checks a path on the named http port, which both app processes serve.
+func httpProbe(path string, period, failures int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		HttpGet: &corev1.HTTPGetActionArgs{
+			Path: pulumi.String(path),
+			Port: pulumi.String(httpPortName),
+		},
+		PeriodSeconds:    pulumi.Int(period),
+		TimeoutSeconds:   pulumi.Int(2),
+		FailureThreshold: pulumi.Int(failures),
+	}
 }

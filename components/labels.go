@@ -25,10 +25,6 @@ type labeler struct {
 	redisVersion string
 }
 
-func newLabeler(a *EnvironmentArgs) labeler {
-	return labeler{env: a.Env, version: a.Version, redisVersion: a.RedisVersion}
-}
-
 // common labels go on every object. component and version are left out when empty: objects
 // that outlive a release carry no version, so a tag bump does not touch them.
 func (l labeler) common(component, version string) pulumi.StringMap {

@@ -6,16 +6,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-func newNamespace(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
-	name := a.objectName("jobs")
+func newNamespace(ctx *pulumi.Context, env string, l labeler, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
+	name := objectName(env, "jobs")
 	return corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: l.common("", "")},
 	}, opts...)
 }
 
-// meta names a namespaced object; the namespace comes from the Namespace's output, which both
-// orders creation and keeps a renamed namespace from leaving objects behind.
-func meta(ns *corev1.Namespace, name string, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
+// namespacedMetadata names an object in the environment's namespace. The namespace comes from
+// the Namespace's output, which both orders creation and keeps a renamed namespace from leaving
+// objects behind.
+func namespacedMetadata(ns *corev1.Namespace, name string, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{
 		Name:      pulumi.String(name),
 		Namespace: ns.Metadata.Name(),

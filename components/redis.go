@@ -5,9 +5,12 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/settings"
 )
 
 const (
+	redisPort        = 6379
 	redisPasswordKey = "password"
 	redisConfigKey   = "redis.conf"
 	redisConfigDir   = "/etc/redis"
@@ -22,36 +25,42 @@ type redis struct {
 	address      pulumi.StringOutput
 }
 
-func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*redis, error) {
+// newRedis creates Redis: its volume, config, password Secret, Deployment and Service.
+// redisConf is the contents of redis.conf; pullPolicy is every container's imagePullPolicy.
+func newRedis(ctx *pulumi.Context, env string, cfg settings.Redis, redisConf, pullPolicy string, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*redis, error) {
 	pvcSpec := &corev1.PersistentVolumeClaimSpecArgs{
 		AccessModes: pulumi.StringArray{pulumi.String("ReadWriteOnce")},
 		Resources: &corev1.VolumeResourceRequirementsArgs{
-			Requests: pulumi.StringMap{"storage": pulumi.String(a.RedisStorageSize)},
+			Requests: pulumi.StringMap{"storage": pulumi.String(cfg.StorageSize)},
 		},
 	}
-	if a.StorageClass != "" {
-		pvcSpec.StorageClassName = pulumi.String(a.StorageClass)
+	if cfg.StorageClass != "" {
+		pvcSpec.StorageClassName = pulumi.String(cfg.StorageClass)
 	}
-	pvc, err := corev1.NewPersistentVolumeClaim(ctx, a.objectName("redis-data"), &corev1.PersistentVolumeClaimArgs{
-		Metadata: meta(ns, a.objectName("redis-data"), l.redis()),
+	pvcName := objectName(env, "redis-data")
+	pvc, err := corev1.NewPersistentVolumeClaim(ctx, pvcName, &corev1.PersistentVolumeClaimArgs{
+		Metadata: namespacedMetadata(ns, pvcName, l.redis()),
 		Spec:     pvcSpec,
-	}, append(opts, pulumi.Protect(a.ProtectData))...)
+	}, append(opts, pulumi.Protect(cfg.ProtectData))...)
 	if err != nil {
 		return nil, err
 	}
 
-	conf, err := corev1.NewConfigMap(ctx, a.objectName("redis-config"), &corev1.ConfigMapArgs{
-		Metadata: meta(ns, a.objectName("redis-config"), l.redis()),
-		Data:     pulumi.StringMap{redisConfigKey: pulumi.String(a.RedisConfig)},
+	confName := objectName(env, "redis-config")
+	conf, err := corev1.NewConfigMap(ctx, confName, &corev1.ConfigMapArgs{
+		Metadata: namespacedMetadata(ns, confName, l.redis()),
+		Data:     pulumi.StringMap{redisConfigKey: pulumi.String(redisConf)},
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
 
-	auth, err := corev1.NewSecret(ctx, a.objectName("redis-auth"), &corev1.SecretArgs{
-		Metadata:   meta(ns, a.objectName("redis-auth"), l.redis()),
+	password := secretString(cfg.Password)
+	authName := objectName(env, "redis-auth")
+	auth, err := corev1.NewSecret(ctx, authName, &corev1.SecretArgs{
+		Metadata:   namespacedMetadata(ns, authName, l.redis()),
 		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{redisPasswordKey: pulumi.ToSecret(a.RedisPassword).(pulumi.StringOutput)},
+		StringData: pulumi.StringMap{redisPasswordKey: password},
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -59,8 +68,8 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 
 	container := corev1.ContainerArgs{
 		Name:            pulumi.String("redis"),
-		Image:           pulumi.String(a.RedisImage),
-		ImagePullPolicy: pulumi.String(a.ImagePullPolicy),
+		Image:           pulumi.String(cfg.Image),
+		ImagePullPolicy: pulumi.String(pullPolicy),
 		// $(REDIS_PASSWORD) is expanded by the kubelet from the env below, so the password
 		// never appears in the pod spec.
 		Args: pulumi.StringArray{
@@ -96,10 +105,10 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 		},
 	}
 
-	authChecksum := secretChecksum(a.RedisPassword)
-	name := a.objectName("redis")
+	authChecksum := secretChecksum(password)
+	name := objectName(env, "redis")
 	_, err = appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
-		Metadata: meta(ns, name, l.redis()),
+		Metadata: namespacedMetadata(ns, name, l.redis()),
 		Spec: &appsv1.DeploymentSpecArgs{
 			// One replica only: the data volume is ReadWriteOnce and Redis is not clustered.
 			Replicas: pulumi.Int(1),
@@ -111,7 +120,7 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels: l.redis(),
 					Annotations: pulumi.StringMap{
-						redisConfigChecksum: pulumi.String(checksum(a.RedisConfig)),
+						redisConfigChecksum: pulumi.String(checksum(redisConf)),
 						redisAuthChecksum:   authChecksum,
 					},
 				},
@@ -143,7 +152,7 @@ func newRedis(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Nam
 	}
 
 	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
-		Metadata: meta(ns, name, l.redis()),
+		Metadata: namespacedMetadata(ns, name, l.redis()),
 		Spec: &corev1.ServiceSpecArgs{
 			Type:     pulumi.String("ClusterIP"),
 			Selector: l.selector(componentRedis),

@@ -19,13 +19,16 @@ preview | up | destroy | output) ;;
 	exit 2
 	;;
 esac
-case "$stack" in
-test | prod) ;;
-*)
-	echo "STACK='$stack' is not a stack of this project: use STACK=test or STACK=prod" >&2
+# A stack is any environment with a stack file: adding Pulumi.staging.yaml adds a staging stack.
+if ! [[ $stack =~ ^[a-z0-9][a-z0-9-]*$ ]] || [ ! -f "$root/Pulumi.$stack.yaml" ]; then
+	known=""
+	for f in "$root"/Pulumi.*.yaml; do
+		f=${f##*/Pulumi.}
+		known+=" ${f%.yaml}"
+	done
+	echo "STACK='$stack' is not a stack of this project (no Pulumi.$stack.yaml): use one of:$known" >&2
 	exit 2
-	;;
-esac
+fi
 
 if ! command -v pulumi >/dev/null 2>&1; then
 	cat >&2 <<'MSG'

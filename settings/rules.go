@@ -54,7 +54,7 @@ func checkHost(v string) error {
 	return errors.New("must be a lowercase DNS name or an IP address, the host where the cluster's NodePorts are reached (e.g. localhost)")
 }
 
-func checkSubdomain(v string) error {
+func checkStorageClass(v string) error {
 	if len(v) <= 253 && subdomainRe.MatchString(v) {
 		return nil
 	}

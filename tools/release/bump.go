@@ -3,16 +3,14 @@ package main
 import (
 	"fmt"
 
-	"github.com/Masterminds/semver/v3"
-
-	"github.com/example/jobs/settings"
+	"github.com/example/jobs/release"
 )
 
 func runBump(args []string, c console) error {
 	fs, dir := newFlags("bump", c)
-	stack := fs.String("stack", "", "stack `name` to change (test or prod)")
+	stack := fs.String("stack", "", "stack `name` to change")
 	version := fs.String("version", "", "new release `version` X.Y.Z (the git tag and image tag)")
-	force := fs.Bool("force", false, "allow moving the stack to an older version (a rollback) or prod past test")
+	force := fs.Bool("force", false, "allow moving the stack to an older version (a rollback) or past the stack it promotes from")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +41,7 @@ func bump(dir, stack, version string, force bool) (bumpResult, error) {
 	if version == "" {
 		return bumpResult{}, fmt.Errorf("no version given: pass -version X.Y.Z (make: VERSION=0.2.0)")
 	}
-	if err := settings.CheckVersion(version); err != nil {
+	if err := release.CheckVersion(version); err != nil {
 		return bumpResult{}, fmt.Errorf("cannot bump %s: %w", stack, err)
 	}
 	f, err := readStackFile(dir, stack)
@@ -51,11 +49,11 @@ func bump(dir, stack, version string, force bool) (bumpResult, error) {
 		return bumpResult{}, err
 	}
 	res := bumpResult{path: f.path, from: f.version(), to: version}
-	if err := checkForward(stack, f.version(), version, force); err != nil {
+	if err := release.CheckForward(stack, f.version(), version, force); err != nil {
 		return bumpResult{}, err
 	}
-	if stack == "prod" && !force {
-		if err := checkTested(dir, version); err != nil {
+	if !force {
+		if err := checkTested(dir, stack, version); err != nil {
 			return bumpResult{}, err
 		}
 	}
@@ -65,35 +63,29 @@ func bump(dir, stack, version string, force bool) (bumpResult, error) {
 	return res, f.setVersion(version)
 }
 
-// checkForward refuses to move a stack to an older version unless forced, because an accidental
-// downgrade ships old code and is easy to miss in a one-line diff.
-func checkForward(stack, current, next string, force bool) error {
-	cur, err := semver.StrictNewVersion(current)
+// checkTested refuses to set a promoted stack to a version newer than its source's config,
+// because the program would refuse it at preview anyway (unless jobs:allowUntestedVersion) and
+// promote is the step that moves such a stack.
+func checkTested(dir, stack, version string) error {
+	top, err := release.ReadTopology(dir)
 	if err != nil {
-		// A broken current value cannot be compared; replacing it with a valid one is the fix.
+		return err
+	}
+	sourceName := top.Source(stack)
+	if sourceName == "" {
 		return nil
 	}
-	nxt := semver.MustParse(next)
-	if nxt.LessThan(cur) && !force {
-		return fmt.Errorf("refusing to move %s back from %s to %s: if this is a rollback, run again with -force (make: FORCE=1)", stack, current, next)
-	}
-	return nil
-}
-
-// checkTested refuses to point prod at a version test's config does not have, because the
-// program would refuse it at preview anyway (unless jobs:allowUntestedVersion) and promote is the
-// step that moves prod.
-func checkTested(dir, version string) error {
-	test, err := readStackFile(dir, "test")
+	source, err := readStackFile(dir, sourceName)
 	if err != nil {
-		return fmt.Errorf("cannot check prod against test: %w", err)
+		return fmt.Errorf("cannot check %s against %s: %w", stack, sourceName, err)
 	}
-	tv, err := semver.StrictNewVersion(test.version())
+	c, err := release.Compare(version, source.version())
 	if err != nil {
-		return fmt.Errorf("cannot check prod against test: test's %s %q is not a version: fix %s first", versionKey, test.version(), test.path)
+		return fmt.Errorf("cannot check %s against %s: %s's %s %q is not a version: fix %s first", stack, sourceName, sourceName, versionKey, source.version(), source.path)
 	}
-	if semver.MustParse(version).GreaterThan(tv) {
-		return fmt.Errorf("refusing to set prod to %s: test is at %s, so %s is untested; release it to test first and then run promote (make promote), or pass -force (make: FORCE=1) and set jobs:allowUntestedVersion: true in Pulumi.prod.yaml", version, test.version(), version)
+	if c > 0 {
+		return fmt.Errorf("refusing to set %s to %s: %s is at %s, so %s is untested; release it to %s first and then run promote (make promote STACK=%s), or pass -force (make: FORCE=1) and set jobs:allowUntestedVersion: true in Pulumi.%s.yaml",
+			stack, version, sourceName, source.version(), version, sourceName, stack, stack)
 	}
 	return nil
 }

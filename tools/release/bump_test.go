@@ -129,7 +129,7 @@ func TestBumpExplainsMissingStackAndBadArguments(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{[]string{"bump", "-dir", dir, "-version", "0.2.0"}, "no stack given: pass -stack test or -stack prod"},
+		{[]string{"bump", "-dir", dir, "-version", "0.2.0"}, "no stack given: pass -stack NAME"},
 		{[]string{"bump", "-dir", dir, "-stack", "staging", "-version", "0.2.0"}, `stack "staging" has no config file`},
 		{[]string{"bump", "-dir", dir, "test", "0.2.0"}, "unexpected argument(s) test 0.2.0"},
 		{[]string{"bumpp"}, `unknown command "bumpp"`},

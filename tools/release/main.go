@@ -1,11 +1,12 @@
 // Command release runs the release workflow one step per command: bump a stack's version,
-// release a version to test (commit + annotated tag), promote what test runs to prod, and print
-// a stack's version. Every step checks everything before it changes anything, and changes only
-// files a reviewer sees in the next commit.
+// release a version to the stack releases land on (commit + annotated tag), promote what a
+// stack's source runs to it, and print a stack's version. Which stack promotes from which comes
+// from the stack files (jobs:promoteFrom; package release). Every step checks everything before
+// it changes anything, and changes only files a reviewer sees in the next commit.
 //
 //	go run ./tools/release bump -stack test -version 0.2.0 [-force]
-//	go run ./tools/release release -version 0.2.0
-//	go run ./tools/release promote [-test-version-from FILE|-] [-require-deployed] [-force]
+//	go run ./tools/release release -version 0.2.0 [-stack test]
+//	go run ./tools/release promote [-stack prod] [-source-version-from FILE|-] [-require-deployed] [-force]
 //	go run ./tools/release version -stack prod
 package main
 
@@ -31,9 +32,11 @@ const usage = `usage: release <command> [flags]
 
 commands:
   bump     -stack STACK -version X.Y.Z [-force]   set jobs:version in Pulumi.STACK.yaml
-  release  -version X.Y.Z                         bump test, commit it and tag the commit X.Y.Z
-  promote  [-test-version-from FILE|-] [-require-deployed] [-force]
-                                                  set prod to the version test runs
+  release  -version X.Y.Z [-stack STACK]          bump the stack releases land on (test), commit
+                                                  it and tag the commit X.Y.Z
+  promote  [-stack STACK] [-source-version-from FILE|-] [-require-deployed] [-force]
+                                                  set STACK (prod) to the version its
+                                                  jobs:promoteFrom stack runs
   version  -stack STACK                           print jobs:version of Pulumi.STACK.yaml
 
 every command takes -dir DIR (the Pulumi project directory, default ".")
@@ -100,7 +103,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func runVersion(args []string, c console) error {
 	fs, dir := newFlags("version", c)
-	stack := fs.String("stack", "", "stack `name` (test or prod)")
+	stack := fs.String("stack", "", "stack `name`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/example/jobs/settings"
+	"github.com/example/jobs/release"
 )
 
 // TestProjectStackFilesAreEditable runs the tool's reader on the committed stack files, so a
@@ -18,7 +18,7 @@ func TestProjectStackFilesAreEditable(t *testing.T) {
 			t.Errorf("stack %s: %v", stack, err)
 			continue
 		}
-		if err := settings.CheckVersion(f.version()); err != nil {
+		if err := release.CheckVersion(f.version()); err != nil {
 			t.Errorf("stack %s: %v", stack, err)
 		}
 		assertOnlyVersionLineChanged(t, f.raw, f.withVersion("99.0.0"), lineWithVersion(t, f, "99.0.0"))

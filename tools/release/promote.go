@@ -11,41 +11,44 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example/jobs/settings"
+	"github.com/example/jobs/release"
 )
 
-// testOutputEnv lets CI or a test hand over test's deployed version without the pulumi CLI.
-const testOutputEnv = "TEST_OUTPUT_VERSION"
+// sourceVersionEnv lets CI or a test hand over the source stack's deployed version without the
+// pulumi CLI.
+const sourceVersionEnv = "SOURCE_VERSION"
 
 // pulumiTimeout bounds the stack-output lookup: a hung login must not hang the release.
 const pulumiTimeout = 2 * time.Minute
 
 func runPromote(ctx context.Context, args []string, c console) error {
 	fs, dir := newFlags("promote", c)
-	from := fs.String("test-version-from", "", "read test's deployed version from `file` (- for stdin) instead of asking pulumi")
-	requireDeployed := fs.Bool("require-deployed", false, "fail instead of falling back to test's config when test's deployed version is unknown")
-	force := fs.Bool("force", false, "allow moving prod to an older version (a rollback)")
+	stack := fs.String("stack", "", "stack `name` to promote (default: the one stack that promotes from another)")
+	from := fs.String("source-version-from", "", "read the source stack's deployed version from `file` (- for stdin) instead of asking pulumi")
+	requireDeployed := fs.Bool("require-deployed", false, "fail instead of falling back to the source stack's config when its deployed version is unknown")
+	force := fs.Bool("force", false, "allow moving the stack to an older version (a rollback)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	res, err := promote(ctx, *dir, promoteOptions{
-		from: *from, requireDeployed: *requireDeployed, force: *force,
+		stack: *stack, from: *from, requireDeployed: *requireDeployed, force: *force,
 		stdin: c.stdin, getenv: c.getenv, notes: c.stderr,
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "test runs %s (%s)\n", res.deployed, res.source)
+	fmt.Fprintf(c.stdout, "%s runs %s (%s)\n", res.source, res.deployed, res.how)
 	if res.from == res.to {
-		fmt.Fprintf(c.stdout, "%s: prod is already at %s, nothing changed\n", res.path, res.to)
+		fmt.Fprintf(c.stdout, "%s: %s is already at %s, nothing changed\n", res.path, res.target, res.to)
 		return nil
 	}
 	fmt.Fprintf(c.stdout, "%s: %s %s -> %s\n", res.path, versionKey, res.from, res.to)
-	fmt.Fprintln(c.stdout, "next: commit it, open a pull request (CI posts the prod preview), merge, then run the \"deploy prod\" workflow")
+	fmt.Fprintf(c.stdout, "next: commit it, open a pull request (CI posts the %s preview), merge, then deploy %s\n", res.target, res.target)
 	return nil
 }
 
 type promoteOptions struct {
+	stack           string
 	from            string
 	requireDeployed bool
 	force           bool
@@ -55,91 +58,125 @@ type promoteOptions struct {
 }
 
 type promoteResult struct {
-	deployed string
-	source   string
-	path     string
-	from, to string
+	target, source string
+	deployed       string
+	how            string // where the deployed version came from
+	path           string
+	from, to       string
 }
 
-// deployedVersion is what test runs and where that knowledge came from; fromState is false when
-// it is only test's config, which may be ahead of what was deployed.
+// deployedVersion is what the source stack runs and where that knowledge came from; fromState is
+// false when it is only the source's config, which may be ahead of what was deployed.
 type deployedVersion struct {
 	version   string
-	source    string
+	how       string
 	fromState bool
 }
 
-// promote copies the version test runs into prod's config. Only a version test has deployed may
-// go to prod, so when test's outputs are known they must equal test's config.
+// promote copies the version a stack's source runs into the stack's config. Only a version the
+// source has deployed may move on, so when the source's outputs are known they must equal its
+// config.
 func promote(ctx context.Context, dir string, o promoteOptions) (promoteResult, error) {
-	test, err := readStackFile(dir, "test")
+	top, err := release.ReadTopology(dir)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	prod, err := readStackFile(dir, "prod")
+	target, err := promotedStack(top, o.stack)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	d, err := testDeployedVersion(ctx, dir, test, o)
+	sourceName := top.Source(target)
+	source, err := readStackFile(dir, sourceName)
 	if err != nil {
 		return promoteResult{}, err
 	}
-	if err := settings.CheckVersion(d.version); err != nil {
-		return promoteResult{}, fmt.Errorf("test's deployed version (%s) is unusable: %w; check what test's stack exports as output \"version\"", d.source, err)
+	dest, err := readStackFile(dir, target)
+	if err != nil {
+		return promoteResult{}, err
 	}
-	if d.fromState && d.version != test.version() {
-		return promoteResult{}, fmt.Errorf("test runs %s (%s) but its config says %s: test's config is ahead of what is deployed, so %s is untested; deploy test (merge to main, or pulumi up -s test), check it, then promote again", d.version, d.source, test.version(), test.version())
+	d, err := sourceDeployedVersion(ctx, dir, sourceName, source, o)
+	if err != nil {
+		return promoteResult{}, err
 	}
-	res := promoteResult{deployed: d.version, source: d.source, path: prod.path, from: prod.version(), to: d.version}
-	if err := checkForward("prod", prod.version(), d.version, o.force); err != nil {
+	if err := release.CheckVersion(d.version); err != nil {
+		return promoteResult{}, fmt.Errorf("%s's deployed version (%s) is unusable: %w; check what stack %s exports as output \"version\"", sourceName, d.how, err, sourceName)
+	}
+	if d.fromState && d.version != source.version() {
+		return promoteResult{}, fmt.Errorf("%s runs %s (%s) but its config says %s: %s's config is ahead of what is deployed, so %s is untested; deploy %s (pulumi up -s %s), check it, then promote again",
+			sourceName, d.version, d.how, source.version(), sourceName, source.version(), sourceName, sourceName)
+	}
+	res := promoteResult{target: target, source: sourceName, deployed: d.version, how: d.how, path: dest.path, from: dest.version(), to: d.version}
+	if err := release.CheckForward(target, dest.version(), d.version, o.force); err != nil {
 		return promoteResult{}, err
 	}
 	if res.from == res.to {
 		return res, nil
 	}
-	return res, prod.setVersion(d.version)
+	return res, dest.setVersion(d.version)
 }
 
-// testDeployedVersion asks, in order: the -test-version-from file, $TEST_OUTPUT_VERSION, the
-// pulumi CLI (test's stack outputs), and finally test's config, which is the only answer that
-// needs no state but cannot tell a deployed version from a merely configured one.
-func testDeployedVersion(ctx context.Context, dir string, test *stackFile, o promoteOptions) (deployedVersion, error) {
+// promotedStack is the stack to promote: the one named, which must promote from another, or the
+// only stack that does.
+func promotedStack(top release.Topology, named string) (string, error) {
+	promoted := top.Promoted()
+	if named != "" {
+		if !top.Has(named) {
+			return "", fmt.Errorf("stack %q has no Pulumi.%s.yaml in %s: use one of %s", named, named, top.Dir, strings.Join(top.Stacks, ", "))
+		}
+		if top.Source(named) == "" {
+			return "", fmt.Errorf("stack %s promotes from no stack (jobs:promoteFrom is unset), so there is nothing to promote it from: use make bump for it, or promote one of %s", named, strings.Join(promoted, ", "))
+		}
+		return named, nil
+	}
+	switch len(promoted) {
+	case 1:
+		return promoted[0], nil
+	case 0:
+		return "", fmt.Errorf("no stack in %s promotes from another (jobs:promoteFrom): there is nothing to promote", top.Dir)
+	}
+	return "", fmt.Errorf("stacks %s all promote from another: pass -stack (make: STACK=...) to say which", strings.Join(promoted, ", "))
+}
+
+// sourceDeployedVersion asks, in order: the -source-version-from file, $SOURCE_VERSION, the pulumi
+// CLI (the source stack's outputs), and finally the source's config, which is the only answer
+// that needs no state but cannot tell a deployed version from a merely configured one.
+func sourceDeployedVersion(ctx context.Context, dir, stack string, source *stackFile, o promoteOptions) (deployedVersion, error) {
 	switch {
 	case o.from == "-":
 		b, err := io.ReadAll(o.stdin)
 		if err != nil {
-			return deployedVersion{}, fmt.Errorf("cannot read test's deployed version from stdin: %w", err)
+			return deployedVersion{}, fmt.Errorf("cannot read %s's deployed version from stdin: %w", stack, err)
 		}
-		return deployedVersion{version: strings.TrimSpace(string(b)), source: "from stdin", fromState: true}, nil
+		return deployedVersion{version: strings.TrimSpace(string(b)), how: "from stdin", fromState: true}, nil
 	case o.from != "":
 		b, err := os.ReadFile(o.from)
 		if err != nil {
-			return deployedVersion{}, fmt.Errorf("cannot read test's deployed version: %w; pass a file holding the output of pulumi stack output version -s test", err)
+			return deployedVersion{}, fmt.Errorf("cannot read %s's deployed version: %w; pass a file holding the output of pulumi stack output version -s %s", stack, err, stack)
 		}
-		return deployedVersion{version: strings.TrimSpace(string(b)), source: "from " + o.from, fromState: true}, nil
-	case o.getenv(testOutputEnv) != "":
-		return deployedVersion{version: strings.TrimSpace(o.getenv(testOutputEnv)), source: "from $" + testOutputEnv, fromState: true}, nil
+		return deployedVersion{version: strings.TrimSpace(string(b)), how: "from " + o.from, fromState: true}, nil
+	case o.getenv(sourceVersionEnv) != "":
+		return deployedVersion{version: strings.TrimSpace(o.getenv(sourceVersionEnv)), how: "from $" + sourceVersionEnv, fromState: true}, nil
 	}
-	v, why := pulumiStackOutput(ctx, dir)
+	v, why := pulumiStackOutput(ctx, dir, stack)
 	if why == nil {
-		return deployedVersion{version: v, source: "from pulumi stack output version -s test", fromState: true}, nil
+		return deployedVersion{version: v, how: "from pulumi stack output version -s " + stack, fromState: true}, nil
 	}
 	if o.requireDeployed {
-		return deployedVersion{}, fmt.Errorf("test's deployed version is unknown (%v): log in to the state backend (pulumi login), or pass -test-version-from FILE or %s", why, testOutputEnv)
+		return deployedVersion{}, fmt.Errorf("%s's deployed version is unknown (%v): log in to the state backend (pulumi login), or pass -source-version-from FILE or %s", stack, why, sourceVersionEnv)
 	}
-	fmt.Fprintf(o.notes, "note: test's deployed version is unknown (%v); using test's config instead, which cannot show whether test has deployed it\n", why)
-	return deployedVersion{version: test.version(), source: "from test's config " + test.path}, nil
+	fmt.Fprintf(o.notes, "note: %s's deployed version is unknown (%v); using %s's config instead, which cannot show whether %s has deployed it\n", stack, why, stack, stack)
+	return deployedVersion{version: source.version(), how: "from " + stack + "'s config " + source.path}, nil
 }
 
-// pulumiStackOutput reads test's exported "version"; the error says why no state was reachable.
-func pulumiStackOutput(ctx context.Context, dir string) (string, error) {
+// pulumiStackOutput reads a stack's exported "version"; the error says why no state was reachable.
+func pulumiStackOutput(ctx context.Context, dir, stack string) (string, error) {
 	bin, err := exec.LookPath("pulumi")
 	if err != nil {
 		return "", errors.New("the pulumi CLI is not on PATH")
 	}
 	ctx, cancel := context.WithTimeout(ctx, pulumiTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "stack", "output", "version", "--stack", "test", "--non-interactive")
+	cmd := exec.CommandContext(ctx, bin, "stack", "output", "version", "--stack", stack, "--non-interactive")
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -148,11 +185,11 @@ func pulumiStackOutput(ctx context.Context, dir string) (string, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return "", fmt.Errorf("pulumi stack output version -s test failed: %s", msg)
+		return "", fmt.Errorf("pulumi stack output version -s %s failed: %s", stack, msg)
 	}
 	v := strings.TrimSpace(stdout.String())
 	if v == "" {
-		return "", errors.New("pulumi stack output version -s test printed nothing: test has not deployed a version yet")
+		return "", fmt.Errorf("pulumi stack output version -s %s printed nothing: %s has not deployed a version yet", stack, stack)
 	}
 	return v, nil
 }

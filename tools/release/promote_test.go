@@ -40,17 +40,17 @@ func TestPromoteCopiesTestsDeployedVersion(t *testing.T) {
 		wantSource string
 	}{
 		{"env", func(t *testing.T, dir string) ([]string, map[string]string, string) {
-			return nil, map[string]string{testOutputEnv: "0.2.0"}, ""
-		}, "from $TEST_OUTPUT_VERSION"},
+			return nil, map[string]string{sourceVersionEnv: "0.2.0"}, ""
+		}, "from $SOURCE_VERSION"},
 		{"file", func(t *testing.T, dir string) ([]string, map[string]string, string) {
 			f := filepath.Join(t.TempDir(), "out")
 			if err := os.WriteFile(f, []byte("0.2.0\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			return []string{"-test-version-from", f}, nil, ""
+			return []string{"-source-version-from", f}, nil, ""
 		}, "from " + "FILE"},
 		{"stdin", func(t *testing.T, dir string) ([]string, map[string]string, string) {
-			return []string{"-test-version-from", "-"}, nil, "0.2.0\n"
+			return []string{"-source-version-from", "-"}, nil, "0.2.0\n"
 		}, "from stdin"},
 		{"pulumi", func(t *testing.T, dir string) ([]string, map[string]string, string) {
 			fakePulumi(t, "echo 0.2.0")
@@ -88,8 +88,8 @@ func TestPromoteRefusesWhatTestHasNotDeployed(t *testing.T) {
 	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
 	beforeTest, beforeProd := readFile(t, testPath), readFile(t, prodPath)
 
-	_, _, err := runCLI(t, map[string]string{testOutputEnv: "0.1.0"}, "", "promote", "-dir", dir)
-	want := "test runs 0.1.0 (from $TEST_OUTPUT_VERSION) but its config says 0.2.0: test's config is ahead of what is deployed, so 0.2.0 is untested; deploy test (merge to main, or pulumi up -s test), check it, then promote again"
+	_, _, err := runCLI(t, map[string]string{sourceVersionEnv: "0.1.0"}, "", "promote", "-dir", dir)
+	want := "test runs 0.1.0 (from $SOURCE_VERSION) but its config says 0.2.0: test's config is ahead of what is deployed, so 0.2.0 is untested; deploy test (pulumi up -s test), check it, then promote again"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)
 	}
@@ -162,7 +162,7 @@ func TestPromoteRefusesToMoveProdBackUnlessForced(t *testing.T) {
 	}
 	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
 	before := readFile(t, prodPath)
-	env := map[string]string{testOutputEnv: "0.1.5"}
+	env := map[string]string{sourceVersionEnv: "0.1.5"}
 	_, _, err := runCLI(t, env, "", "promote", "-dir", dir)
 	want := "refusing to move prod back from 0.2.0 to 0.1.5: if this is a rollback, run again with -force (make: FORCE=1)"
 	if err == nil || err.Error() != want {
@@ -179,7 +179,7 @@ func TestPromoteRefusesToMoveProdBackUnlessForced(t *testing.T) {
 
 func TestPromoteWhenProdAlreadyRunsItChangesNothing(t *testing.T) {
 	dir := testedDir(t)
-	env := map[string]string{testOutputEnv: "0.2.0"}
+	env := map[string]string{sourceVersionEnv: "0.2.0"}
 	if _, _, err := runCLI(t, env, "", "promote", "-dir", dir); err != nil {
 		t.Fatal(err)
 	}
@@ -194,5 +194,51 @@ func TestPromoteWhenProdAlreadyRunsItChangesNothing(t *testing.T) {
 	}
 	if !bytes.Equal(readFile(t, prodPath), before) {
 		t.Error("prod changed")
+	}
+}
+
+// TestStagingJoinsByAddingAStackFile: with a staging stack between test and prod (staging
+// promotes from test, prod from staging), releases still land on test, each promotion copies
+// from the stack's own source, and the tool asks which stack to promote when two could be meant.
+func TestStagingJoinsByAddingAStackFile(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no real pulumi answers
+	dir := copyStackFiles(t)
+	staging := strings.Replace(string(readFile(t, filepath.Join(dir, "Pulumi.test.yaml"))),
+		"config:\n", "config:\n  # Staging checks what test ran before prod gets it.\n  jobs:promoteFrom: organization/jobs/test\n", 1)
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.staging.yaml"), []byte(staging), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+	prod := strings.Replace(string(readFile(t, prodPath)), "organization/jobs/test", "organization/jobs/staging", 1)
+	if err := os.WriteFile(prodPath, []byte(prod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bump(dir, "test", "0.2.0", false); err != nil {
+		t.Fatal(err)
+	}
+	// prod may not pass staging, which has not run 0.2.0 yet.
+	if _, err := bump(dir, "prod", "0.2.0", false); err == nil || !strings.Contains(err.Error(), "refusing to set prod to 0.2.0: staging is at 0.1.0") {
+		t.Errorf("prod passed staging: %v", err)
+	}
+	if _, _, err := runCLI(t, map[string]string{sourceVersionEnv: "0.2.0"}, "", "promote", "-dir", dir); err == nil ||
+		err.Error() != "stacks prod, staging all promote from another: pass -stack (make: STACK=...) to say which" {
+		t.Errorf("promote without -stack: %v", err)
+	}
+	out, _, err := runCLI(t, map[string]string{sourceVersionEnv: "0.2.0"}, "", "promote", "-dir", dir, "-stack", "staging")
+	if err != nil || !strings.Contains(out, "test runs 0.2.0 (from $SOURCE_VERSION)") {
+		t.Fatalf("promote staging: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, map[string]string{sourceVersionEnv: "0.2.0"}, "", "promote", "-dir", dir, "-stack", "prod")
+	if err != nil || !strings.Contains(out, "staging runs 0.2.0 (from $SOURCE_VERSION)") {
+		t.Fatalf("promote prod: %v\n%s", err, out)
+	}
+	for _, stack := range []string{"test", "staging", "prod"} {
+		f, err := readStackFile(dir, stack)
+		if err != nil || f.version() != "0.2.0" {
+			t.Errorf("%s: version %v, %v; want 0.2.0", stack, f, err)
+		}
+	}
+	if _, _, err := runCLI(t, nil, "", "promote", "-dir", dir, "-stack", "test"); err == nil || !strings.Contains(err.Error(), "stack test promotes from no stack") {
+		t.Errorf("promoting the entry stack: %v", err)
 	}
 }

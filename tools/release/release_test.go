@@ -123,7 +123,7 @@ func TestReleaseRefusesADirtyTree(t *testing.T) {
 	if err := os.WriteFile(prod, append(readFile(t, prod), "# wip\n"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := release(context.Background(), dir, "0.2.0")
+	_, err := cutRelease(context.Background(), dir, "", "0.2.0")
 	want := "the working tree is not clean, so the release commit would not match what you tested:\n   M Pulumi.prod.yaml\n  ?? notes.txt\ncommit or remove these changes, then release again"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)
@@ -135,7 +135,7 @@ func TestReleaseRefusesAnExistingTag(t *testing.T) {
 	dir := newRepo(t)
 	gitT(t, dir, "tag", "0.2.0")
 	before := snapshot(t, dir)
-	_, err := release(context.Background(), dir, "0.2.0")
+	_, err := cutRelease(context.Background(), dir, "", "0.2.0")
 	want := "tag 0.2.0 already exists, so 0.2.0 was already released: pick a new version (see git tag --list)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)
@@ -147,13 +147,13 @@ func TestReleaseRefusesAVersionNotNewerThanTest(t *testing.T) {
 	dir := newRepo(t)
 	before := snapshot(t, dir)
 	for _, v := range []string{"0.1.0", "0.0.9", "0.1.0-rc.1"} {
-		_, err := release(context.Background(), dir, v)
+		_, err := cutRelease(context.Background(), dir, "", v)
 		want := "cannot release " + v + ": test is already at 0.1.0 and a release must be newer; use a greater version, for example 0.1.1"
 		if err == nil || err.Error() != want {
 			t.Errorf("err = %v\nwant %s", err, want)
 		}
 	}
-	if _, err := release(context.Background(), dir, "v0.2.0"); err == nil || !strings.Contains(err.Error(), "is not a strict semantic version") {
+	if _, err := cutRelease(context.Background(), dir, "", "v0.2.0"); err == nil || !strings.Contains(err.Error(), "is not a strict semantic version") {
 		t.Errorf("err = %v, want the version rule", err)
 	}
 	assertNothingReleased(t, dir, before)
@@ -163,7 +163,7 @@ func TestReleaseRefusesADetachedHead(t *testing.T) {
 	dir := newRepo(t)
 	gitT(t, dir, "switch", "--quiet", "--detach", "HEAD")
 	before := snapshot(t, dir)
-	_, err := release(context.Background(), dir, "0.2.0")
+	_, err := cutRelease(context.Background(), dir, "", "0.2.0")
 	if err == nil || !strings.Contains(err.Error(), "HEAD is detached") {
 		t.Fatalf("err = %v, want a detached-HEAD refusal", err)
 	}
@@ -177,7 +177,7 @@ func TestReleaseRestoresTheFileWhenTheCommitFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := snapshot(t, dir)
-	_, err := release(context.Background(), dir, "0.2.0")
+	_, err := cutRelease(context.Background(), dir, "", "0.2.0")
 	if err == nil || !strings.Contains(err.Error(), "hook says no") || !strings.Contains(err.Error(), "is restored, nothing changed") {
 		t.Fatalf("err = %v, want git's reason and a note that the file is restored", err)
 	}
@@ -190,7 +190,7 @@ func TestReleaseRestoresTheFileWhenTheCommitFails(t *testing.T) {
 func TestReleaseRefusesOutsideGit(t *testing.T) {
 	t.Setenv("GIT_CEILING_DIRECTORIES", os.TempDir())
 	dir := copyStackFiles(t)
-	_, err := release(context.Background(), dir, "0.2.0")
+	_, err := cutRelease(context.Background(), dir, "", "0.2.0")
 	if err == nil || !strings.Contains(err.Error(), "outside a git work tree") {
 		t.Fatalf("err = %v, want an outside-git refusal", err)
 	}

@@ -30,10 +30,10 @@ type stackFile struct {
 // stackPath is where the Pulumi CLI keeps the config of stack in the project directory dir.
 func stackPath(dir, stack string) (string, error) {
 	if stack == "" {
-		return "", fmt.Errorf("no stack given: pass -stack test or -stack prod (make: STACK=test)")
+		return "", fmt.Errorf("no stack given: pass -stack NAME, for example -stack test (make: STACK=test)")
 	}
 	if !stackNamePattern.MatchString(stack) {
-		return "", fmt.Errorf("stack name %q is not a plain stack name: use the environment name, test or prod", stack)
+		return "", fmt.Errorf("stack name %q is not a plain stack name: use the environment name, for example test or prod", stack)
 	}
 	return filepath.Join(dir, "Pulumi."+stack+".yaml"), nil
 }
@@ -47,7 +47,7 @@ func readStackFile(dir, stack string) (*stackFile, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("stack %q has no config file %s: run from the project root (where Pulumi.yaml is) or pass -dir, and use an existing stack (test or prod)", stack, path)
+			return nil, fmt.Errorf("stack %q has no config file %s: run from the project root (where Pulumi.yaml is) or pass -dir, and use a stack that has a Pulumi.<stack>.yaml", stack, path)
 		}
 		return nil, fmt.Errorf("cannot read the config of stack %q: %w", stack, err)
 	}

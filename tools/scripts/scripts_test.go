@@ -86,7 +86,8 @@ func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"preview", "staging"}, "STACK='staging' is not a stack of this project: use STACK=test or STACK=prod"},
+		{[]string{"preview", "staging"}, "STACK='staging' is not a stack of this project (no Pulumi.staging.yaml): use one of: prod test"},
+		{[]string{"preview", "../x"}, "STACK='../x' is not a stack of this project"},
 		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|destroy|output STACK"},
 	} {
 		code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi.sh", c.args...)

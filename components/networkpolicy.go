@@ -9,10 +9,10 @@ import (
 
 // newRedisPolicy admits connections to Redis only from this environment's API and worker pods;
 // everything else, including other environments on the same cluster, is denied.
-func newRedisPolicy(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
-	name := a.objectName("redis-ingress")
+func newRedisPolicy(ctx *pulumi.Context, env string, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*networkingv1.NetworkPolicy, error) {
+	name := objectName(env, "redis-ingress")
 	return networkingv1.NewNetworkPolicy(ctx, name, &networkingv1.NetworkPolicyArgs{
-		Metadata: meta(ns, name, l.common(componentRedis, "")),
+		Metadata: namespacedMetadata(ns, name, l.common(componentRedis, "")),
 		Spec: &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(componentRedis)},
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},

@@ -1,4 +1,4 @@
-package main
+package program
 
 import (
 	"strings"
@@ -78,8 +78,8 @@ func TestConfigRules(t *testing.T) {
 		{"stack name", "test", runOptions{stackName: "Test_1"},
 			`stack name "Test_1" is invalid: it prefixes every Kubernetes object name, so it must be lowercase letters, digits and '-', start with a letter, end with a letter or digit, and be at most 40 characters; fix: pulumi stack init <name> with such a name (e.g. test, prod)`},
 		{"every bad key at once", "test", runOptions{set: map[string]string{"jobs:nodePort": "1", "jobs:apiReplicas": "0"}},
-			`config jobs:nodePort = "1" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range)` + fix + "nodePort <value>\n" +
-				`config jobs:apiReplicas = "0" is invalid: must be a whole number from 1 to 20` + fix + "apiReplicas <value>"},
+			`config jobs:apiReplicas = "0" is invalid: must be a whole number from 1 to 20` + fix + "apiReplicas <value>\n" +
+				`config jobs:nodePort = "1" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range)` + fix + "nodePort <value>"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -93,8 +93,8 @@ func TestConfigRules(t *testing.T) {
 			if !strings.Contains(r.err.Error(), c.want) {
 				t.Errorf("the run's error %q does not carry the message", r.err)
 			}
-			if len(r.mocks.resources) != 0 || len(r.mocks.reads) != 0 {
-				t.Errorf("resources were registered before the config was rejected: %s (reads %v)", r.mocks.names(), r.mocks.reads)
+			if len(r.eng.Resources()) != 0 || len(r.eng.Reads()) != 0 {
+				t.Errorf("resources were registered before the config was rejected: %s (reads %v)", r.registeredNames(), r.eng.Reads())
 			}
 		})
 	}

@@ -1,13 +1,10 @@
-package main
+package program
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 )
-
-func ptr(s string) *string { return &s }
 
 func TestPromotionGuard(t *testing.T) {
 	const how = "; deploy 0.2.0 to organization/jobs/test first, or set jobs:allowUntestedVersion to true on stack prod to deploy it anyway"
@@ -31,14 +28,14 @@ func TestPromotionGuard(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := runStack(t, "prod", c.o)
-			if len(r.mocks.reads) != 1 || r.mocks.reads[0] != "organization/jobs/test" {
-				t.Errorf("want one read of stack organization/jobs/test, got %v", r.mocks.reads)
+			if len(r.eng.Reads()) != 1 || r.eng.Reads()[0] != "organization/jobs/test" {
+				t.Errorf("want one read of stack organization/jobs/test, got %v", r.eng.Reads())
 			}
 			if c.wantOK {
 				if r.err != nil {
 					t.Fatalf("guard stopped a permitted deploy: %v", r.err)
 				}
-				if len(r.mocks.resources) == 0 {
+				if len(r.eng.Resources()) == 0 {
 					t.Fatal("nothing was registered")
 				}
 				return
@@ -49,8 +46,8 @@ func TestPromotionGuard(t *testing.T) {
 			if got := r.deployErr.Error(); got != c.want {
 				t.Errorf("error:\n got %s\nwant %s", got, c.want)
 			}
-			if len(r.mocks.resources) != 0 {
-				t.Errorf("resources registered before the guard decided: %s", r.mocks.names())
+			if len(r.eng.Resources()) != 0 {
+				t.Errorf("resources registered before the guard decided: %s", r.registeredNames())
 			}
 		})
 	}
@@ -59,29 +56,9 @@ func TestPromotionGuard(t *testing.T) {
 // TestNoPromotionGuardOnTest: the test stack promotes from nothing, so it reads no other stack.
 func TestNoPromotionGuardOnTest(t *testing.T) {
 	r := mustRun(t, "test", runOptions{})
-	if len(r.mocks.reads) != 0 {
-		t.Errorf("the test stack read %v", r.mocks.reads)
+	if len(r.eng.Reads()) != 0 {
+		t.Errorf("the test stack read %v", r.eng.Reads())
 	}
-}
-
-// registeredNames lists every registered resource as "<type> <name>", sorted.
-func registeredNames(m *mocks) string {
-	var s []string
-	for _, res := range m.resources {
-		s = append(s, res.Type+" "+res.Name)
-	}
-	sort.Strings(s)
-	return strings.Join(s, "\n")
-}
-
-// hasLog reports whether the run logged exactly line.
-func hasLog(r *run, line string) bool {
-	for _, l := range r.logs {
-		if l == line {
-			return true
-		}
-	}
-	return false
 }
 
 // TestProdReusesTestedImages: prod at test's version runs test's exact digests and builds
@@ -89,18 +66,18 @@ func hasLog(r *run, line string) bool {
 func TestProdReusesTestedImages(t *testing.T) {
 	tested := testedDigests("localhost:5000/jobs", "0.1.0")
 	r := mustRun(t, "prod", runOptions{testOutputs: tested})
-	if got, w := registeredNames(r.mocks), strings.Join(expectedResources("prod", false), "\n"); got != w {
+	if got, w := r.registeredNames(), strings.Join(expectedResources("prod", false), "\n"); got != w {
 		t.Fatalf("registered:\n%s\nwant (no docker.Image):\n%s", got, w)
 	}
 	for _, target := range []string{"api", "worker"} {
 		ref := tested[target+"Image"]
-		want(t, target+" container image", r.mocks.one(t, typeDeployment, "prod-"+target).in(t), ref,
+		want(t, target+" container image", in(t, r.one(t, typeDeployment, "prod-"+target)), ref,
 			"spec", "template", "spec", "containers", 0, "image")
 		want(t, target+"Image output", r.exports, ref, target+"Image")
 	}
 	line := "info: stack prod reuses the images stack organization/jobs/test tested at version 0.1.0: " +
 		tested["apiImage"].(string) + " and " + tested["workerImage"].(string) + " (nothing is built or pushed)"
-	if !hasLog(r, line) {
+	if !r.hasLog(line) {
 		t.Errorf("log:\n%s\nwant the line:\n%s", strings.Join(r.logs, "\n"), line)
 	}
 }
@@ -149,17 +126,17 @@ func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := mustRun(t, "prod", c.o)
-			if got, w := registeredNames(r.mocks), strings.Join(expectedResources("prod", c.build), "\n"); got != w {
+			if got, w := r.registeredNames(), strings.Join(expectedResources("prod", c.build), "\n"); got != w {
 				t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
 			}
 			for _, target := range []string{"api", "worker"} {
 				ref := "localhost:5000/jobs/jobs-" + target + ":" + c.version
 				if c.build {
-					img := r.mocks.one(t, typeImage, "prod-"+target+"-image")
-					want(t, target+" image name", img.in(t), ref, "imageName")
-					ref = img.out(t)["repoDigest"].(string)
+					img := r.one(t, typeImage, "prod-"+target+"-image")
+					want(t, target+" image name", in(t, img), ref, "imageName")
+					ref = out(t, img)["repoDigest"].(string)
 				}
-				want(t, target+" container image", r.mocks.one(t, typeDeployment, "prod-"+target).in(t), ref,
+				want(t, target+" container image", in(t, r.one(t, typeDeployment, "prod-"+target)), ref,
 					"spec", "template", "spec", "containers", 0, "image")
 				want(t, target+"Image output", r.exports, ref, target+"Image")
 			}
@@ -167,7 +144,7 @@ func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
 			if strings.Contains(line, "%[1]s") {
 				line = fmt.Sprintf(line, c.version)
 			}
-			if !hasLog(r, line) {
+			if !r.hasLog(line) {
 				t.Errorf("log:\n%s\nwant the line:\n%s", strings.Join(r.logs, "\n"), line)
 			}
 		})

@@ -6,18 +6,20 @@ import (
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/settings"
 )
 
-// newRegistrySecret turns the registry credentials into an imagePullSecret. It returns nil when
-// no credentials are configured: a registry that needs no login needs no secret.
-func newRegistrySecret(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
-	if !a.hasRegistryCredentials() {
+// newPullSecret turns the registry login into an image pull secret. It returns nil without a
+// login: a registry that needs no login needs no secret.
+func newPullSecret(ctx *pulumi.Context, env string, cfg settings.Images, l labeler, ns *corev1.Namespace, opts ...pulumi.ResourceOption) (*corev1.Secret, error) {
+	if cfg.Login == nil {
 		return nil, nil
 	}
-	dockerConfig := pulumi.All(a.RegistryUsername, a.RegistryPassword).ApplyT(func(v []any) (string, error) {
-		user, pass := v[0].(string), v[1].(string)
+	dockerConfig := secretString(cfg.Login.Password).ApplyT(func(pass string) (string, error) {
+		user := cfg.Login.Username
 		b, err := json.Marshal(map[string]any{"auths": map[string]any{
-			a.RegistryServer: map[string]string{
+			cfg.Server: map[string]string{
 				"username": user,
 				"password": pass,
 				"auth":     base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
@@ -25,14 +27,15 @@ func newRegistrySecret(ctx *pulumi.Context, a *EnvironmentArgs, l labeler, ns *c
 		}})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	return corev1.NewSecret(ctx, a.objectName("registry"), &corev1.SecretArgs{
-		Metadata:   meta(ns, a.objectName("registry"), l.common("", "")),
+	name := objectName(env, "registry")
+	return corev1.NewSecret(ctx, name, &corev1.SecretArgs{
+		Metadata:   namespacedMetadata(ns, name, l.common("", "")),
 		Type:       pulumi.String("kubernetes.io/dockerconfigjson"),
 		StringData: pulumi.StringMap{".dockerconfigjson": pulumi.ToSecret(dockerConfig).(pulumi.StringOutput)},
 	}, opts...)
 }
 
-// pullSecrets is the pod's imagePullSecrets list, empty without credentials.
+// pullSecrets is the pod's imagePullSecrets list, empty without a login.
 func pullSecrets(s *corev1.Secret) corev1.LocalObjectReferenceArray {
 	if s == nil {
 		return nil

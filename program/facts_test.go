@@ -1,0 +1,81 @@
+package program
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/example/jobs/release"
+	"github.com/example/jobs/settings"
+)
+
+// The tests read what they expect from the stack files and Pulumi.yaml, typed by package
+// settings (tested on its own), instead of restating values: a release or a config change must
+// not break them, only a program that stops following its config.
+
+// stacks are the project's stacks in dir, from their stack files.
+func stacks(t *testing.T, dir string) []string {
+	t.Helper()
+	top, err := release.ReadTopology(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top.Stacks
+}
+
+// stackSettings is a stack file's config as the program types it, with the tests' secrets.
+func stackSettings(t *testing.T, dir, stack string) settings.Config {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := settings.ParseProject(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]settings.Value{"jobs:redisPassword": {Text: testRedisPassword, Secret: true}}
+	for k, v := range stackFileConfig(t, dir, stack) {
+		values[k] = settings.Value{Text: v}
+	}
+	cfg, err := settings.Load(stack, p, values)
+	if err != nil {
+		t.Fatalf("stack %s: %v", stack, err)
+	}
+	return cfg
+}
+
+// expectedResources is every resource one environment registers (without registry login).
+func expectedResources(env string, build bool) []string {
+	r := []string{
+		typeEnvironment + " " + env,
+		typeNamespace + " " + env + "-jobs",
+		typePVC + " " + env + "-redis-data",
+		typeConfigMap + " " + env + "-redis-config",
+		typeSecret + " " + env + "-redis-auth",
+		typeDeployment + " " + env + "-redis",
+		typeService + " " + env + "-redis",
+		typeDeployment + " " + env + "-api",
+		typeService + " " + env + "-api",
+		typeDeployment + " " + env + "-worker",
+		typePolicy + " " + env + "-redis-ingress",
+	}
+	if build {
+		for _, c := range release.Components {
+			r = append(r, typeImage+" "+env+"-"+c+"-image")
+		}
+	}
+	slices.Sort(r)
+	return r
+}
+
+// redisConf is the project's redis.conf.
+func redisConf(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, redisConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,92 @@
+// Package program is the Pulumi program: it loads and checks the stack's settings, applies the
+// promotion guard, and creates the stack's Environment, in that order, so nothing is registered
+// for a stack that is going to fail. main.go only hands it the project.
+package program
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/components"
+	"github.com/example/jobs/settings"
+)
+
+// Project is the Pulumi project the program runs in.
+type Project struct {
+	// File is the contents of Pulumi.yaml, which declares every setting.
+	File []byte
+	// Dir is the project directory, where app/ lives; pulumi runs programs there, so ".".
+	Dir string
+}
+
+// redisConfig is redis.conf, relative to the project directory.
+var redisConfig = filepath.Join("app", "redis", "redis.conf")
+
+// Run deploys the stack and exports the environment's outputs under their own names.
+func Run(ctx *pulumi.Context, p Project) error {
+	outputs, err := Deploy(ctx, p)
+	if err != nil {
+		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// Deploy checks the stack's settings, applies the promotion guard and registers the stack's
+// Environment, returning its outputs.
+func Deploy(ctx *pulumi.Context, p Project) (pulumi.Map, error) {
+	project, err := settings.ParseProject(p.File)
+	if err != nil {
+		return nil, err
+	}
+	values, err := stackConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := settings.Load(ctx.Stack(), project, values)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := os.ReadFile(filepath.Join(p.Dir, redisConfig))
+	if err != nil {
+		return nil, fmt.Errorf("reading the Redis config (run pulumi from the project directory, where %s must exist): %w", redisConfig, err)
+	}
+	promoted, err := guardPromotion(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	env, err := components.NewEnvironment(ctx, ctx.Stack(), &components.EnvironmentArgs{
+		Config:      cfg,
+		RedisConfig: string(conf),
+		AppDir:      filepath.Join(p.Dir, "app"),
+		Promoted:    promoted,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return env.Outputs(), nil
+}
+
+// stackConfig is every key the stack sets, as the engine hands it over. The SDK looks keys up
+// one at a time; the list of them comes from the same place the SDK fills its config from, the
+// language host's PULUMI_CONFIG, so a key nobody declared (a typo) is seen too.
+func stackConfig(ctx *pulumi.Context) (map[string]settings.Value, error) {
+	var all map[string]string
+	if raw := os.Getenv(pulumi.EnvConfig); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &all); err != nil {
+			return nil, fmt.Errorf("reading the stack's config from %s: %w", pulumi.EnvConfig, err)
+		}
+	}
+	values := map[string]settings.Value{}
+	for key := range all {
+		v, _ := ctx.GetConfig(key)
+		values[key] = settings.Value{Text: v, Secret: ctx.IsConfigSecret(key)}
+	}
+	return values, nil
+}

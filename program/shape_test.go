@@ -1,0 +1,209 @@
+package program
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/example/jobs/mockengine"
+)
+
+func TestEnvironmentHardening(t *testing.T) {
+	r := mustRun(t, "test", runOptions{})
+	for _, c := range []struct {
+		name string
+		uid  int64
+	}{{"test-api", 65532}, {"test-worker", 65532}, {"test-redis", 999}} {
+		d := in(t, r.one(t, typeDeployment, c.name))
+		pod := at(d, "spec", "template", "spec")
+		want(t, c.name, pod, true, "securityContext", "runAsNonRoot")
+		want(t, c.name, pod, c.uid, "securityContext", "runAsUser")
+		want(t, c.name, pod, c.uid, "securityContext", "fsGroup")
+		want(t, c.name, pod, "RuntimeDefault", "securityContext", "seccompProfile", "type")
+		want(t, c.name, pod, false, "automountServiceAccountToken")
+		containers := asList(at(pod, "containers"))
+		if len(containers) != 1 {
+			t.Fatalf("%s: want one container, got %d", c.name, len(containers))
+		}
+		sc := at(containers[0], "securityContext")
+		want(t, c.name, sc, true, "runAsNonRoot")
+		want(t, c.name, sc, true, "readOnlyRootFilesystem")
+		want(t, c.name, sc, false, "allowPrivilegeEscalation")
+		want(t, c.name, sc, []any{"ALL"}, "capabilities", "drop")
+		want(t, c.name, sc, "RuntimeDefault", "seccompProfile", "type")
+		for _, k := range []string{"requests", "limits"} {
+			for _, res := range []string{"cpu", "memory"} {
+				if at(containers[0], "resources", k, res) == nil {
+					t.Errorf("%s: resources.%s.%s unset", c.name, k, res)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"test-api", "test-worker"} {
+		d := in(t, r.one(t, typeDeployment, name))
+		c := at(d, "spec", "template", "spec", "containers", 0)
+		want(t, name, c, map[string]any{"name": "http", "containerPort": int64(8080), "protocol": "TCP"}, "ports", 0)
+		want(t, name+" readiness", c, map[string]any{"path": "/readyz", "port": "http"}, "readinessProbe", "httpGet")
+		want(t, name+" liveness", c, map[string]any{"path": "/healthz", "port": "http"}, "livenessProbe", "httpGet")
+		want(t, name, d, "RollingUpdate", "spec", "strategy", "type")
+		want(t, name, d, int64(0), "spec", "strategy", "rollingUpdate", "maxUnavailable")
+	}
+	worker := in(t, r.one(t, typeDeployment, "test-worker"))
+	want(t, "worker grace period", worker, int64(60), "spec", "template", "spec", "terminationGracePeriodSeconds")
+}
+
+// TestLabelsAndSelectors checks the label rules of docs/contracts.md on every object.
+func TestLabelsAndSelectors(t *testing.T) {
+	r := mustRun(t, "test", runOptions{
+		set:     map[string]string{"jobs:registryUsername": testRegistryUser},
+		secrets: map[string]string{"jobs:registryPassword": testRegistryPassword},
+	})
+	for _, c := range []struct {
+		typ, name, component, version string
+	}{
+		{typeNamespace, "test-jobs", "", ""},
+		{typeSecret, "test-registry", "", ""},
+		{typePVC, "test-redis-data", "redis", "7.4.2"},
+		{typeConfigMap, "test-redis-config", "redis", "7.4.2"},
+		{typeSecret, "test-redis-auth", "redis", "7.4.2"},
+		{typeDeployment, "test-redis", "redis", "7.4.2"},
+		{typeService, "test-redis", "redis", "7.4.2"},
+		{typeDeployment, "test-api", "api", "0.1.0"},
+		{typeService, "test-api", "api", ""},
+		{typeDeployment, "test-worker", "worker", "0.1.0"},
+		{typePolicy, "test-redis-ingress", "redis", ""},
+	} {
+		obj := in(t, r.one(t, c.typ, c.name))
+		wantLabels := map[string]any{
+			"app.kubernetes.io/name": "jobs", "app.kubernetes.io/instance": "test",
+			"app.kubernetes.io/part-of": "jobs", "app.kubernetes.io/managed-by": "pulumi",
+		}
+		if c.component != "" {
+			wantLabels["app.kubernetes.io/component"] = c.component
+		}
+		if c.version != "" {
+			wantLabels["app.kubernetes.io/version"] = c.version
+		}
+		want(t, c.typ+" "+c.name+" labels", obj, wantLabels, "metadata", "labels")
+		if c.typ == typeDeployment {
+			// The pod template carries the same labels, so pods show their version too.
+			want(t, c.name+" pod labels", obj, wantLabels, "spec", "template", "metadata", "labels")
+			want(t, c.name+" selector", obj, map[string]any{
+				"app.kubernetes.io/name": "jobs", "app.kubernetes.io/instance": "test", "app.kubernetes.io/component": c.component,
+			}, "spec", "selector", "matchLabels")
+		}
+	}
+
+	podLabels := func(name string) map[string]any {
+		return asMap(at(in(t, r.one(t, typeDeployment, name)), "spec", "template", "metadata", "labels"))
+	}
+	selects := func(selector any, labels map[string]any) bool {
+		sel := asMap(selector)
+		if len(sel) == 0 {
+			return false
+		}
+		for k, v := range sel {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	api, worker, redis := podLabels("test-api"), podLabels("test-worker"), podLabels("test-redis")
+	for svc, pods := range map[string]map[string]any{"test-api": api, "test-redis": redis} {
+		sel := at(in(t, r.one(t, typeService, svc)), "spec", "selector")
+		if !selects(sel, pods) {
+			t.Errorf("Service %s selector %v does not select its pods %v", svc, sel, pods)
+		}
+		for k := range asMap(sel) {
+			if k == "app.kubernetes.io/version" {
+				t.Errorf("Service %s selects on the version label; a tag bump would orphan its pods", svc)
+			}
+		}
+	}
+	policy := in(t, r.one(t, typePolicy, "test-redis-ingress"))
+	if !selects(at(policy, "spec", "podSelector", "matchLabels"), redis) {
+		t.Error("the NetworkPolicy does not select the Redis pods")
+	}
+	if selects(at(policy, "spec", "podSelector", "matchLabels"), api) {
+		t.Error("the NetworkPolicy selects the API pods; it must guard Redis only")
+	}
+	want(t, "policy types", policy, []any{"Ingress"}, "spec", "policyTypes")
+	want(t, "policy port", policy, map[string]any{"port": int64(6379), "protocol": "TCP"}, "spec", "ingress", 0, "ports", 0)
+	from := asList(at(policy, "spec", "ingress", 0, "from"))
+	admitted := map[string]bool{}
+	for _, pods := range []struct {
+		name   string
+		labels map[string]any
+	}{{"api", api}, {"worker", worker}, {"redis", redis}} {
+		for _, peer := range from {
+			if selects(at(peer, "podSelector", "matchLabels"), pods.labels) {
+				admitted[pods.name] = true
+			}
+			if at(peer, "namespaceSelector") != nil || at(peer, "ipBlock") != nil {
+				t.Errorf("the NetworkPolicy admits a namespace or IP block: %v", peer)
+			}
+		}
+	}
+	if !admitted["api"] || !admitted["worker"] || admitted["redis"] || len(from) != 2 {
+		t.Errorf("the NetworkPolicy must admit exactly the API and worker pods; admits %v from %v", admitted, from)
+	}
+}
+
+// TestInputLinks proves each dependency is an input taken from another resource's output: the
+// mock renames every output name, so a value equal to the renamed name came from that output,
+// and the SDK's property dependencies name the resource it came from.
+func TestInputLinks(t *testing.T) {
+	r := mustRun(t, "test", runOptions{
+		trace:   true,
+		set:     map[string]string{"jobs:registryUsername": testRegistryUser},
+		secrets: map[string]string{"jobs:registryPassword": testRegistryPassword},
+	})
+	m := r
+	ns := m.one(t, typeNamespace, "test-jobs")
+	pvc := m.one(t, typePVC, "test-redis-data")
+	conf := m.one(t, typeConfigMap, "test-redis-config")
+	auth := m.one(t, typeSecret, "test-redis-auth")
+	pull := m.one(t, typeSecret, "test-registry")
+	redisSvc := m.one(t, typeService, "test-redis")
+
+	for _, res := range m.eng.Resources() {
+		if !strings.HasPrefix(res.Type, "kubernetes:") || res.Type == typeNamespace {
+			continue
+		}
+		want(t, res.Name+" namespace", in(t, res), mockengine.TraceName("test-jobs"), "metadata", "namespace")
+		if !res.DependsOn("metadata", ns) {
+			t.Errorf("%s %s: metadata does not depend on the Namespace", res.Type, res.Name)
+		}
+	}
+
+	redis := m.one(t, typeDeployment, "test-redis")
+	rin := in(t, redis)
+	want(t, "redis claimName", rin, mockengine.TraceName("test-redis-data"), "spec", "template", "spec", "volumes", 0, "persistentVolumeClaim", "claimName")
+	want(t, "redis config volume", rin, mockengine.TraceName("test-redis-config"), "spec", "template", "spec", "volumes", 1, "configMap", "name")
+	want(t, "redis password ref", envVar(at(rin, "spec", "template", "spec", "containers", 0), "REDIS_PASSWORD"),
+		mockengine.TraceName("test-redis-auth"), "valueFrom", "secretKeyRef", "name")
+	for _, dep := range []*mockengine.Resource{pvc, conf, auth} {
+		if !redis.DependsOn("spec", dep) {
+			t.Errorf("the Redis Deployment's spec does not depend on %s %s", dep.Type, dep.Name)
+		}
+	}
+
+	address := mockengine.TraceName("test-redis") + "." + mockengine.TraceName("test-jobs") + ".svc.cluster.local:6379"
+	for _, name := range []string{"test-api", "test-worker"} {
+		d := m.one(t, typeDeployment, name)
+		in := in(t, d)
+		c := at(in, "spec", "template", "spec", "containers", 0)
+		want(t, name+" REDIS_ADDR", envVar(c, "REDIS_ADDR"), address, "value")
+		want(t, name+" REDIS_PASSWORD", envVar(c, "REDIS_PASSWORD"), mockengine.TraceName("test-redis-auth"), "valueFrom", "secretKeyRef", "name")
+		want(t, name+" imagePullSecrets", in, []any{map[string]any{"name": mockengine.TraceName("test-registry")}}, "spec", "template", "spec", "imagePullSecrets")
+		image := m.one(t, typeImage, name+"-image")
+		want(t, name+" image", c, out(t, image)["repoDigest"], "image")
+		for _, dep := range []*mockengine.Resource{redisSvc, auth, pull, image} {
+			if !d.DependsOn("spec", dep) {
+				t.Errorf("%s spec does not depend on %s %s", name, dep.Type, dep.Name)
+			}
+		}
+	}
+	want(t, "redisAddress output", r.exports, address, "redisAddress")
+	want(t, "namespace output", r.exports, mockengine.TraceName("test-jobs"), "namespace")
+}
