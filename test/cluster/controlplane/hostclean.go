@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -329,6 +331,52 @@ func removeHostFiles(runDir, network string, before map[string]bool) error {
 		if !before[p] {
 			if err := syscall.Rmdir(p); err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
 				errs = append(errs, fmt.Errorf("remove %s: %w", p, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// runtimeIDs are the ids of the pod sandboxes and containers containerd
+// knew, read from its root and state below the run directory (so they are
+// found even when containerd was killed).
+func runtimeIDs(n nodePaths) []string {
+	var ids []string
+	for _, d := range []string{
+		n.path("containerd", "state", "io.containerd.runtime.v2.task", "k8s.io"),
+		n.path("containerd", "root", "io.containerd.grpc.v1.cri", "sandboxes"),
+		n.path("containerd", "root", "io.containerd.grpc.v1.cri", "containers"),
+	} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if !slices.Contains(ids, e.Name()) {
+				ids = append(ids, e.Name())
+			}
+		}
+	}
+	return ids
+}
+
+// removeRuntimeFiles removes the files that a shim or CNI plugin which did
+// not exit cleanly (containerd killed mid-run) leaves outside the run
+// directory: containerd 1.6 puts every shim's socket in /run/containerd/s,
+// named by the hash of containerd's address, namespace and id, and libcni
+// caches results in /var/lib/cni/results under the network name and id.
+// Only names derived from this node's ids are touched.
+func removeRuntimeFiles(n nodePaths) error {
+	var errs []error
+	results, _ := os.ReadDir("/var/lib/cni/results")
+	for _, id := range runtimeIDs(n) {
+		sum := sha256.Sum256([]byte(filepath.Join(n.containerdSocket(), "k8s.io", id)))
+		sock := filepath.Join("/run/containerd/s", hex.EncodeToString(sum[:]))
+		if err := os.Remove(sock); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+		for _, r := range results {
+			if strings.Contains(r.Name(), "-"+id+"-") {
+				if err := os.Remove(filepath.Join("/var/lib/cni/results", r.Name())); err != nil && !os.IsNotExist(err) {
+					errs = append(errs, err)
+				}
 			}
 		}
 	}

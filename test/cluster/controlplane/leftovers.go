@@ -14,11 +14,18 @@ type HostSnapshot struct {
 	Links     []string
 	HostPaths map[string]bool
 	NetNS     []string
+	// CNIResults are the names in /var/lib/cni/results.
+	CNIResults []string
 }
 
 // CaptureHost records the host state a real node changes.
 func CaptureHost() (HostSnapshot, error) {
 	s := HostSnapshot{IPTables: map[string]string{}, HostPaths: existingHostPaths(), Links: links(), NetNS: netns()}
+	if entries, err := os.ReadDir("/var/lib/cni/results"); err == nil {
+		for _, e := range entries {
+			s.CNIResults = append(s.CNIResults, e.Name())
+		}
+	}
 	var err error
 	if s.Sysctls, err = snapshotSysctls("/proc/sys"); err != nil {
 		return s, err
@@ -67,6 +74,13 @@ func Leftovers(runDir string, before HostSnapshot) []string {
 	}
 	if diff := changedSysctls("/proc/sys", before.Sysctls); len(diff) > 0 {
 		left = append(left, fmt.Sprintf("sysctls: %v", diff))
+	}
+	if entries, err := os.ReadDir("/var/lib/cni/results"); err == nil {
+		for _, e := range entries {
+			if !slices.Contains(before.CNIResults, e.Name()) {
+				left = append(left, "CNI result cache: "+e.Name())
+			}
+		}
 	}
 	for _, p := range hostPaths {
 		if _, err := os.Lstat(p); err == nil && !before.HostPaths[p] {

@@ -237,6 +237,7 @@ func stopNode(runDir string, ps []process) error {
 		stop(name)
 	}
 	errs = append(errs, killCgroup(nodeCgroup))
+	errs = append(errs, removeRuntimeFiles(n))
 	errs = append(errs, unmountUnder(runDir))
 	errs = append(errs, deleteBridge(nodeBridge))
 	errs = append(errs, restoreIPTables(n.dir))
