@@ -50,6 +50,12 @@ func Ensure(ctx context.Context, clusterDir string, log io.Writer, opts Options)
 	if _, err := exec.LookPath("go"); err != nil {
 		return Set{}, errors.New("the go command is not on PATH: install Go 1.26 (https://go.dev/dl) to build the cluster")
 	}
+	// Builds run in the nested modules' directories and the binaries are
+	// started from run directories: every path must be absolute.
+	clusterDir, err := filepath.Abs(clusterDir)
+	if err != nil {
+		return Set{}, err
+	}
 	goVersion, err := goOutput(ctx, clusterDir, "env", "GOVERSION")
 	if err != nil {
 		return Set{}, err
