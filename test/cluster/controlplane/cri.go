@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
@@ -26,6 +28,11 @@ func removeSandboxes(ctx context.Context, socket string) error {
 	defer conn.Close()
 	rt := runtimeapi.NewRuntimeServiceClient(conn)
 	list, err := rt.ListPodSandbox(ctx, &runtimeapi.ListPodSandboxRequest{})
+	if status.Code(err) == codes.Unavailable {
+		// containerd died (or is dying): the sweep of the node's cgroup and
+		// the host cleanup after it remove what it would have.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("list pod sandboxes: %w", err)
 	}

@@ -105,11 +105,37 @@ func TestSysctlsAreRestored(t *testing.T) {
 	if diff := changedSysctls(root, before); len(diff) != 3 || !strings.Contains(diff[0], "kernel/panic: 0 -> 10") {
 		t.Fatalf("changed = %v", diff)
 	}
-	if err := restoreSysctls(root, before); err != nil {
+	if err := restoreSysctls(root, before, nil); err != nil {
 		t.Fatal(err)
 	}
 	if diff := changedSysctls(root, before); len(diff) != 0 {
 		t.Fatalf("after restore still changed: %v", diff)
+	}
+}
+
+func TestSysctlsChangedBySomeoneElseAfterStartAreLeftAlone(t *testing.T) {
+	root := t.TempDir()
+	set := func(rel, v string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("kernel/panic", "0")
+	set("net/ipv4/ip_forward", "0")
+	before, _ := snapshotSysctls(root)
+	set("kernel/panic", "10") // the kubelet
+	started, _ := snapshotSysctls(root)
+	set("net/ipv4/ip_forward", "1") // another engine, after the node was up
+	if err := restoreSysctls(root, before, started); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := snapshotSysctls(root)
+	if got["kernel/panic"] != "0" || got["net/ipv4/ip_forward"] != "1" {
+		t.Fatalf("after restore %v: want the node's change undone and the other one kept", got)
 	}
 }
 

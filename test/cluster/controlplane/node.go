@@ -49,6 +49,7 @@ func (n nodePaths) path(elem ...string) string {
 }
 func (n nodePaths) containerdSocket() string { return n.path("containerd", "containerd.sock") }
 func (n nodePaths) sysctls() string          { return n.path("sysctls.before.json") }
+func (n nodePaths) sysctlsStarted() string   { return n.path("sysctls.started.json") }
 func (n nodePaths) hostPaths() string        { return n.path("hostpaths.before.json") }
 
 // NodeInfo describes the real node of a running cluster.
@@ -113,6 +114,11 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	if err := os.WriteFile("/proc/sys/net/bridge/bridge-nf-call-iptables", []byte("1"), 0o644); err != nil {
 		return fmt.Errorf("enable bridge netfilter (br_netfilter): %w", err)
 	}
+	// The bridge plugin would enable forwarding at the first pod; doing it
+	// now puts it in the snapshot taken once the node is up (see stopNode).
+	if err := os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("enable IPv4 forwarding: %w", err)
+	}
 
 	pause, err := startContainerd(ctx, c.RunDir, n, bins, logf)
 	if err != nil {
@@ -137,7 +143,20 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	}
 	c.NodeReadyAfter = time.Since(start)
 	logf("node %s Ready after %s", NodeName, c.NodeReadyAfter.Round(100*time.Millisecond))
-	return waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/ready", p.dnsReady), time.Minute, "CoreDNS (logs/coredns.log)")
+	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/ready", p.dnsReady), time.Minute, "CoreDNS (logs/coredns.log)"); err != nil {
+		return err
+	}
+	// The kubelet sets its sysctls before it reports Ready, kube-proxy
+	// before it serves healthz. From here on a setting that changes is
+	// someone else's, and Stop leaves it alone.
+	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.proxyHealthz), time.Minute, "kube-proxy (logs/kube-proxy.log)"); err != nil {
+		return err
+	}
+	started, err := snapshotSysctls("/proc/sys")
+	if err != nil {
+		return err
+	}
+	return saveJSON(n.sysctlsStarted(), started)
 }
 
 // checkNodeHost fails early, naming what to install or free, instead of
@@ -241,9 +260,10 @@ func stopNode(runDir string, ps []process) error {
 	errs = append(errs, unmountUnder(runDir))
 	errs = append(errs, deleteBridge(nodeBridge))
 	errs = append(errs, restoreIPTables(n.dir))
-	var sysctls map[string]string
+	var sysctls, started map[string]string
 	if err := loadJSON(n.sysctls(), &sysctls); err == nil {
-		errs = append(errs, restoreSysctls("/proc/sys", sysctls))
+		_ = loadJSON(n.sysctlsStarted(), &started) // absent if start failed: restore all
+		errs = append(errs, restoreSysctls("/proc/sys", sysctls, started))
 	} else if !os.IsNotExist(err) {
 		errs = append(errs, err)
 	}

@@ -72,9 +72,12 @@ func snapshotSysctls(root string) (map[string]string, error) {
 }
 
 // restoreSysctls writes back every setting whose value differs from before.
+// When started (the values once the node was up) is known, a setting is put
+// back only if it still has its started value: one that changed since was
+// changed by someone else (another engine starting meanwhile) and is theirs.
 // ip_forward goes first: writing it resets the per-interface forwarding
 // flags, which are then compared afresh.
-func restoreSysctls(root string, before map[string]string) error {
+func restoreSysctls(root string, before, started map[string]string) error {
 	var errs []error
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range before {
@@ -102,7 +105,11 @@ func restoreSysctls(root string, before map[string]string) error {
 			errs = append(errs, err)
 			continue
 		}
-		if strings.TrimSpace(string(b)) == before[k] {
+		cur := strings.TrimSpace(string(b))
+		if cur == before[k] {
+			continue
+		}
+		if v, ok := started[k]; started != nil && (!ok || v != cur) {
 			continue
 		}
 		if err := os.WriteFile(p, []byte(before[k]), 0o644); err != nil {

@@ -61,6 +61,7 @@ func TestStopAfterTheRuntimeWasKilled(t *testing.T) {
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				t.Fatalf("kill %s: %v", name, err)
 			}
+			waitGone(t, name, pid)
 		}
 	}
 	if err := c.Stop(); err != nil {
@@ -73,6 +74,22 @@ func TestStopAfterTheRuntimeWasKilled(t *testing.T) {
 	if err := os.RemoveAll(c.RunDir); err != nil {
 		t.Errorf("remove run dir: %v", err)
 	}
+}
+
+// waitGone waits until pid has exited (a zombie counts as exited).
+func waitGone(t *testing.T, name string, pid int) {
+	t.Helper()
+	for range 100 {
+		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s (pid %d) outlived SIGKILL", name, pid)
 }
 
 // recordedPids reads the run's pids file ("name pid executable" lines).
