@@ -9,10 +9,14 @@
 #   (shellcheck)        actionlint checks the workflows' run: steps with it
 #   docker-registry     the loopback registry of scripts/local-registry.sh, tested in tools/scripts
 #   git                 the release tool and its tests
+#   containerd runc iptables /usr/lib/cni/bridge
+#                       the local cluster's real node (test/cluster): its container runtime, kube-proxy's
+#                       rules, and the CNI plugins (a path: the plugins are not commands on PATH)
 set -euo pipefail
 
 declare -A package=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap
-	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git)
+	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git
+	[containerd]=containerd [runc]=runc [iptables]=iptables [/usr/lib/cni/bridge]=containernetworking-plugins)
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${!package[@]}")
 

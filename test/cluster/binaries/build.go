@@ -14,31 +14,7 @@ import (
 	"time"
 )
 
-// kubeTargets are built from test/cluster's own module; etcd is a local main
-// package so it links against the etcd release Kubernetes is tested with.
-var kubeTargets = []string{
-	"k8s.io/kubernetes/cmd/kube-apiserver",
-	"k8s.io/kubernetes/cmd/kube-controller-manager",
-	"k8s.io/kubernetes/cmd/kube-scheduler",
-	"./servers/etcd",
-}
-
-// kwokTarget lives in the nested kwok module: kwok needs newer gRPC and
-// OpenTelemetry than Kubernetes v1.36.3 pins, and one go.mod would force
-// those untested versions onto the API server.
-const kwokTarget = "sigs.k8s.io/kwok/cmd/kwok"
-
-// kwokStages are kwok's default "fast" stages, relative to the kwok module:
-// nodes become Ready and keep a lease, pods become Running and Ready.
-var kwokStages = []string{
-	"kustomize/stage/node/fast/node-initialize.yaml",
-	"kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-	"kustomize/stage/pod/fast/pod-ready.yaml",
-	"kustomize/stage/pod/fast/pod-complete.yaml",
-	"kustomize/stage/pod/fast/pod-delete.yaml",
-}
-
-func ldflags() string {
+func kubeLdflags() string {
 	// The module proxy carries no commit for the release, so gitCommit stays
 	// empty rather than pretending; buildDate is the release's module time.
 	vars := map[string]string{
@@ -59,23 +35,51 @@ func ldflags() string {
 	return b.String()
 }
 
+// Options choose what Ensure builds besides the control plane, the node
+// programs and CoreDNS, which are always built.
+type Options struct {
+	// Kwok also builds kwok and copies its stage files.
+	Kwok bool
+}
+
 // Ensure returns a complete set of binaries for the current module state,
-// building it first when the cache has none. Progress goes to log.
-func Ensure(ctx context.Context, clusterDir string, log io.Writer) (Set, error) {
+// building the groups the cache lacks first. Progress goes to log: which
+// group, how many packages were compiled, and the elapsed time, at least
+// every progressEvery while a build runs.
+func Ensure(ctx context.Context, clusterDir string, log io.Writer, opts Options) (Set, error) {
 	if _, err := exec.LookPath("go"); err != nil {
-		return Set{}, errors.New("the go command is not on PATH: install Go 1.26 (https://go.dev/dl) to build the control plane")
+		return Set{}, errors.New("the go command is not on PATH: install Go 1.26 (https://go.dev/dl) to build the cluster")
+	}
+	// Builds run in the nested modules' directories and the binaries are
+	// started from run directories: every path must be absolute.
+	clusterDir, err := filepath.Abs(clusterDir)
+	if err != nil {
+		return Set{}, err
 	}
 	goVersion, err := goOutput(ctx, clusterDir, "env", "GOVERSION")
 	if err != nil {
 		return Set{}, err
 	}
-	key, err := cacheKey(clusterDir, goVersion)
-	if err != nil {
-		return Set{}, err
+	groups := []group{kubeGroup, corednsGroup}
+	if opts.Kwok {
+		groups = append(groups, kwokGroup)
 	}
 	binRoot := filepath.Join(clusterDir, ".bin")
-	set := setIn(filepath.Join(binRoot, key))
-	if set.complete() {
+	var set Set
+	var missing []group
+	dirs := map[string]string{}
+	for _, g := range groups {
+		key, err := g.cacheKey(clusterDir, goVersion)
+		if err != nil {
+			return Set{}, err
+		}
+		dirs[g.name] = filepath.Join(binRoot, key)
+		set.fill(g, dirs[g.name])
+		if !g.complete(dirs[g.name]) {
+			missing = append(missing, g)
+		}
+	}
+	if len(missing) == 0 {
 		return set, nil
 	}
 	if err := os.MkdirAll(binRoot, 0o755); err != nil {
@@ -88,37 +92,62 @@ func Ensure(ctx context.Context, clusterDir string, log io.Writer) (Set, error) 
 		return Set{}, err
 	}
 	defer unlock()
-	if set.complete() {
-		return set, nil
-	}
 	start := time.Now()
-	fmt.Fprintf(log, "building control plane %s into %s (cold: several minutes)\n", KubernetesVersion, set.Dir)
-	if err := build(ctx, clusterDir, set); err != nil {
-		return Set{}, err
+	for i, g := range missing {
+		dir := dirs[g.name]
+		if g.complete(dir) {
+			continue
+		}
+		step := fmt.Sprintf("%d/%d", i+1, len(missing))
+		gStart := time.Now()
+		fmt.Fprintf(log, "building %s: %s into %s (cold: several minutes; progress every %s)\n", step, g.label, dir, progressEvery)
+		if err := build(ctx, clusterDir, g, dir, step, log); err != nil {
+			return Set{}, err
+		}
+		fmt.Fprintf(log, "built %s: %s in %s\n", step, g.label, time.Since(gStart).Round(time.Second))
+		pruneGroup(binRoot, g.name, filepath.Base(dir))
 	}
-	fmt.Fprintf(log, "built control plane in %s\n", time.Since(start).Round(time.Second))
-	pruneExcept(binRoot, key)
+	fmt.Fprintf(log, "built everything in %s\n", time.Since(start).Round(time.Second))
 	return set, nil
 }
 
-func build(ctx context.Context, clusterDir string, set Set) error {
-	partial := set.Dir + ".partial"
+func build(ctx context.Context, clusterDir string, g group, dir, step string, log io.Writer) error {
+	partial := dir + ".partial"
 	if err := os.RemoveAll(partial); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(partial, "stages"), 0o755); err != nil {
+	if err := os.MkdirAll(partial, 0o755); err != nil {
 		return err
 	}
-	args := append([]string{"build", "-ldflags", ldflags(), "-o", partial + "/"}, kubeTargets...)
-	if _, err := goOutput(ctx, clusterDir, args...); err != nil {
+	modDir := filepath.Join(clusterDir, g.module)
+	args := []string{"build", "-v", "-o", partial + "/"}
+	if g.ldflags != "" {
+		args = append(args, "-ldflags", g.ldflags)
+	}
+	args = append(args, g.targets...)
+	if err := goBuildWithProgress(ctx, modDir, args, g, step, log); err != nil {
 		return err
 	}
-	kwokDir := filepath.Join(clusterDir, "kwok")
-	if _, err := goOutput(ctx, kwokDir, "build", "-o", partial+"/", kwokTarget); err != nil {
+	if g.name == "kwok" {
+		if err := copyKwokStages(ctx, modDir, partial); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(partial, doneMarker), nil, 0o644); err != nil {
 		return err
 	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(partial, dir)
+}
+
+func copyKwokStages(ctx context.Context, kwokDir, partial string) error {
 	kwokModule, err := goOutput(ctx, kwokDir, "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/kwok")
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(partial, "stages"), 0o755); err != nil {
 		return err
 	}
 	for _, st := range kwokStages {
@@ -130,13 +159,7 @@ func build(ctx context.Context, clusterDir string, set Set) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(partial, doneMarker), nil, 0o644); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(set.Dir); err != nil {
-		return err
-	}
-	return os.Rename(partial, set.Dir)
+	return nil
 }
 
 // goOutput runs the go command with CGO off (static binaries, no C compiler
@@ -168,15 +191,22 @@ func lock(path string) (func(), error) {
 	}, nil
 }
 
-// pruneExcept removes builds for older module states; each is hundreds of MB.
-func pruneExcept(binRoot, key string) {
+// pruneGroup removes the group's builds for older module states (each is
+// hundreds of MB), and builds from before the cache had groups, whose
+// directory names are a bare 16-digit key.
+func pruneGroup(binRoot, name, keep string) {
 	entries, err := os.ReadDir(binRoot)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() && e.Name() != key {
-			_ = os.RemoveAll(filepath.Join(binRoot, e.Name()))
+		n := e.Name()
+		if !e.IsDir() || n == keep {
+			continue
+		}
+		legacy := len(n) == 16 && !strings.Contains(n, "-")
+		if legacy || strings.HasPrefix(n, name+"-") {
+			_ = os.RemoveAll(filepath.Join(binRoot, n))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -16,13 +17,17 @@ import (
 // kwokNodeAnnotation marks the nodes kwok manages; kwok ignores all others.
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
+// FakeNodeTaint keeps pods off kwok's fake nodes unless they tolerate it:
+// a pod placed there would look Running without ever running.
+var FakeNodeTaint = corev1.Taint{Key: kwokNodeAnnotation, Value: "fake", Effect: corev1.TaintEffectNoSchedule}
+
 // StorageClassName is the class both stacks request. It has no provisioner
 // and binds immediately, so the real PV controller in kube-controller-manager
 // binds each claim to one of the pre-created PersistentVolumes.
 const StorageClassName = "standard"
 
-func bootstrap(ctx context.Context, client *kubernetes.Clientset, opts Options) (nodes, pvs []string, err error) {
-	for i := range opts.Nodes {
+func bootstrap(ctx context.Context, client *kubernetes.Clientset, runDir string, opts Options) (nodes, pvs []string, err error) {
+	for i := range opts.FakeNodes {
 		n := fakeNode(fmt.Sprintf("kwok-node-%d", i))
 		if _, err := client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			return nil, nil, fmt.Errorf("create fake node: %w", err)
@@ -44,8 +49,18 @@ func bootstrap(ctx context.Context, client *kubernetes.Clientset, opts Options) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("PV size %q: %w", opts.PVSize, err)
 	}
-	hostPathType := corev1.HostPathDirectoryOrCreate
+	hostPathType := corev1.HostPathDirectory
 	for i := range opts.PersistentVolumes {
+		// The real node mounts these: below the run directory they go with
+		// it, and world-writable they suit a non-root database image
+		// (hostPath volumes ignore fsGroup).
+		dir := filepath.Join(runDir, "pv", fmt.Sprint(i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, err
+		}
+		if err := os.Chmod(dir, 0o777); err != nil {
+			return nil, nil, err
+		}
 		pv := &corev1.PersistentVolume{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("local-pv-%d", i)},
 			Spec: corev1.PersistentVolumeSpec{
@@ -54,9 +69,8 @@ func bootstrap(ctx context.Context, client *kubernetes.Clientset, opts Options) 
 				PersistentVolumeReclaimPolicy: retain,
 				StorageClassName:              StorageClassName,
 				PersistentVolumeSource: corev1.PersistentVolumeSource{
-					// No kubelet mounts it; the path only has to be valid.
 					HostPath: &corev1.HostPathVolumeSource{
-						Path: filepath.Join("/tmp/jobs-e2e-pv", fmt.Sprint(i)),
+						Path: dir,
 						Type: &hostPathType,
 					},
 				},
@@ -87,6 +101,7 @@ func fakeNode(name string) *corev1.Node {
 				"type":                   "kwok",
 			},
 		},
+		Spec:   corev1.NodeSpec{Taints: []corev1.Taint{FakeNodeTaint}},
 		Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
 	}
 }

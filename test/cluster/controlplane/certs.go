@@ -17,11 +17,13 @@ import (
 )
 
 // pki holds the file paths of the per-run keys: a CA that signs the API
-// server's serving certificate, and the service-account signing key pair.
-// Generating them per run means no secret lives in the repository.
+// server's serving certificate and its client certificate for the kubelet,
+// and the service-account signing key pair. Generating them per run means no
+// secret lives in the repository; the CA key is never written down.
 type pki struct {
-	CACert, ServingCert, ServingKey string
-	SAPublic, SAPrivate             string
+	CACert, ServingCert, ServingKey     string
+	KubeletClientCert, KubeletClientKey string
+	SAPublic, SAPrivate                 string
 }
 
 func writePKI(dir string) (pki, error) {
@@ -31,6 +33,10 @@ func writePKI(dir string) (pki, error) {
 		ServingKey:  filepath.Join(dir, "apiserver.key"),
 		SAPublic:    filepath.Join(dir, "sa.pub"),
 		SAPrivate:   filepath.Join(dir, "sa.key"),
+		// The kubelet trusts clients signed by the CA; system:masters lets
+		// the API server read logs and exec whatever the kubelet authorizes.
+		KubeletClientCert: filepath.Join(dir, "apiserver-kubelet-client.crt"),
+		KubeletClientKey:  filepath.Join(dir, "apiserver-kubelet-client.key"),
 	}
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -72,6 +78,26 @@ func writePKI(dir string) (pki, error) {
 	if err != nil {
 		return p, err
 	}
+	kcKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return p, err
+	}
+	kcTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3),
+		Subject:      pkix.Name{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(48 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	kcDER, err := x509.CreateCertificate(rand.Reader, kcTmpl, caCert, &kcKey.PublicKey, caKey)
+	if err != nil {
+		return p, err
+	}
+	kcKeyDER, err := x509.MarshalECPrivateKey(kcKey)
+	if err != nil {
+		return p, err
+	}
 	// Service-account tokens are signed with RSA: every Kubernetes component
 	// and client library verifies RS256.
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -93,6 +119,8 @@ func writePKI(dir string) (pki, error) {
 		{p.CACert, "CERTIFICATE", caDER},
 		{p.ServingCert, "CERTIFICATE", srvDER},
 		{p.ServingKey, "EC PRIVATE KEY", srvKeyDER},
+		{p.KubeletClientCert, "CERTIFICATE", kcDER},
+		{p.KubeletClientKey, "EC PRIVATE KEY", kcKeyDER},
 		{p.SAPublic, "PUBLIC KEY", saPubDER},
 		{p.SAPrivate, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)},
 	}

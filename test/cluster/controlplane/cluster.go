@@ -1,7 +1,9 @@
-// Package controlplane starts and stops a real Kubernetes control plane on
-// loopback: etcd, kube-apiserver (token auth, RBAC, per-run service-account
-// keys), kube-controller-manager, kube-scheduler and kwok with fake nodes.
-// Nothing runs containers; kwok plays the kubelet's part in pod status.
+// Package controlplane starts and stops a local Kubernetes cluster: etcd,
+// kube-apiserver (token auth, RBAC, per-run keys), kube-controller-manager
+// and kube-scheduler on loopback, and one real node on which pods really run
+// (containerd and runc, a CNI bridge, the kubelet, kube-proxy in iptables
+// mode and CoreDNS). kwok can add fake nodes for scale tests; they are
+// tainted so only pods that ask for them land there.
 package controlplane
 
 import (
@@ -13,8 +15,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/example/jobs/test/cluster/binaries"
@@ -27,6 +29,9 @@ const (
 	serviceClusterIP = "10.96.0.1"
 	nodePortRange    = "30000-32767"
 	podCIDR          = "10.244.0.0/16"
+	// kwokPodCIDR is where kwok invents fake pods' addresses, apart from
+	// the real node's so kube-proxy never routes to an address nobody has.
+	kwokPodCIDR = "10.245.0.0/16"
 )
 
 // Options configure Start.
@@ -34,8 +39,10 @@ type Options struct {
 	// RunDir holds pids, keys, data, logs and the kubeconfig. It must be
 	// empty or absent.
 	RunDir string
-	// Nodes is how many fake nodes kwok manages (default 3).
-	Nodes int
+	// FakeNodes is how many fake nodes kwok manages besides the real node
+	// (default 0: kwok is then neither built nor started). They carry the
+	// taint FakeNodeTaint, so only pods that tolerate it are placed there.
+	FakeNodes int
 	// PersistentVolumes is how many hostPath PVs of class "standard" are
 	// pre-created (default 8), PVSize each (default "10Gi").
 	PersistentVolumes int
@@ -44,25 +51,34 @@ type Options struct {
 	Log io.Writer
 }
 
-// Cluster is a running control plane.
+// Cluster is a running cluster.
 type Cluster struct {
-	RunDir     string
+	// RunDir holds everything of the run: pids, keys, data, logs/<component>.log,
+	// and node/ with containerd's, the kubelet's and the CNI's state.
+	RunDir string
+	// Kubeconfig is an admin (system:masters) kubeconfig for the cluster.
 	Kubeconfig string
-	Server     string
-	Token      string
-	CAFile     string
-	Nodes      []string
+	// Server is the API server's URL (https://127.0.0.1:<port>).
+	Server string
+	// Token is the admin bearer token; CAFile verifies the API server.
+	Token  string
+	CAFile string
+	// Node is the real node: its name and IP (NodePorts answer on that IP
+	// and on 127.0.0.1), containerd's socket and the sandbox image.
+	Node NodeInfo
+	// NodeReadyAfter is how long the node took from the kubelet's start to
+	// Ready.
+	NodeReadyAfter time.Duration
+	// FakeNodes are the names of kwok's nodes (empty unless asked for).
+	FakeNodes []string
 	// PersistentVolumes are the names of the pre-created PVs.
 	PersistentVolumes []string
 }
 
 // Start builds (or reuses) the binaries, starts every component, bootstraps
-// nodes and storage, and returns once the API is healthy and every fake node
+// the real node and storage, and returns once the API is healthy and every node
 // is Ready. On error it stops whatever it had started.
 func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, err error) {
-	if opts.Nodes == 0 {
-		opts.Nodes = 3
-	}
 	if opts.PersistentVolumes == 0 {
 		opts.PersistentVolumes = 8
 	}
@@ -72,7 +88,8 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	bins, err := binaries.Ensure(ctx, clusterDir, opts.Log)
+	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, format+"\n", args...) }
+	bins, err := binaries.Ensure(ctx, clusterDir, opts.Log, binaries.Options{Kwok: opts.FakeNodes > 0})
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +108,10 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 			err = errors.Join(err, Stop(runDir), fmt.Errorf("component logs are in %s", filepath.Join(runDir, "logs")))
 		}
 	}()
+	// Before anything starts: the wait for another test's node may be long.
+	if err := acquireNode(ctx, runDir, logf); err != nil {
+		return nil, err
+	}
 
 	keys, err := writePKI(runDir)
 	if err != nil {
@@ -104,8 +125,14 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 	token := randomToken()
 	tokenFile := filepath.Join(runDir, "tokens.csv")
 	// system:masters is the one group RBAC never consults, so the admin user
-	// and the components need no bootstrap role bindings.
-	if err := os.WriteFile(tokenFile, []byte(token+`,admin,admin-uid,"system:masters"`+"\n"), 0o600); err != nil {
+	// and the controllers need no bootstrap role bindings. The node's
+	// components get users of their own (identity.go).
+	ids := nodeIdentities()
+	tokens := identity{user: "admin", uid: "admin-uid", groups: []string{"system:masters"}, token: token}.csvLine()
+	for _, id := range ids {
+		tokens += id.csvLine()
+	}
+	if err := os.WriteFile(tokenFile, []byte(tokens), 0o600); err != nil {
 		return nil, err
 	}
 	c = &Cluster{
@@ -158,6 +185,11 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		// Service; nothing here needs in-cluster API access.
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
+		// The kubelet accepts this certificate for logs, exec and port-forward;
+		// the node's name resolves nowhere, its InternalIP does.
+		"--kubelet-client-certificate=" + keys.KubeletClientCert,
+		"--kubelet-client-key=" + keys.KubeletClientKey,
+		"--kubelet-preferred-address-types=InternalIP,Hostname",
 	}, nil); err != nil {
 		return nil, err
 	}
@@ -198,49 +230,44 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		return nil, err
 	}
 
-	kwokArgs := []string{
-		kubeconfigArg,
-		"--manage-all-nodes=false",
-		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
-		"--cidr=" + podCIDR,
-		"--node-ip=10.0.0.1",
-		"--node-lease-duration-seconds=40",
-	}
-	for _, st := range bins.KwokStages {
-		kwokArgs = append(kwokArgs, "--config="+st)
-	}
-	fmt.Fprintln(opts.Log, "starting kwok")
-	if _, err := startProcess(runDir, "kwok", bins.Kwok, kwokArgs, nil); err != nil {
+	if err := startNode(ctx, c, bins, ids, logf); err != nil {
 		return nil, err
 	}
-
-	nodes, pvs, err := bootstrap(ctx, client, opts)
+	if opts.FakeNodes > 0 {
+		if err := startKwok(runDir, kubeconfigArg, bins); err != nil {
+			return nil, err
+		}
+	}
+	fakeNodes, pvs, err := bootstrap(ctx, client, runDir, opts)
 	if err != nil {
 		return nil, err
 	}
-	c.Nodes, c.PersistentVolumes = nodes, pvs
-	if err := waitNodesReady(ctx, client, nodes, 2*time.Minute); err != nil {
+	c.FakeNodes, c.PersistentVolumes = fakeNodes, pvs
+	if err := waitNodesReady(ctx, client, fakeNodes, 2*time.Minute); err != nil {
 		return nil, err
 	}
 	if err := waitControllers(ctx, client, 2*time.Minute); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opts.Log, "cluster ready: %d nodes, kubeconfig %s\n", len(nodes), c.Kubeconfig)
+	fmt.Fprintf(opts.Log, "cluster ready: node %s (%s) and %d fake nodes, kubeconfig %s\n", NodeName, NodeIP, len(fakeNodes), c.Kubeconfig)
 	return c, nil
 }
 
-// stopOrder stops clients before servers: kwok and the controllers first,
-// then the API server, and etcd last, because an API server whose etcd is
-// gone blocks on shutdown instead of exiting.
+// stopOrder stops clients before servers: the node (see stopNode), kwok
+// and the controllers first, then the API server, and etcd last, because an
+// API server whose etcd is gone blocks on shutdown instead of exiting.
 var stopOrder = []string{"kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"}
 
 // Stop stops exactly the processes recorded in runDir's pids file, in
-// dependency order, and removes the pids file once all are gone.
+// dependency order, puts back what the real node changed on the host, and
+// removes the pids file once all are gone.
 func Stop(runDir string) error {
 	ps, err := readPids(runDir)
 	if err != nil {
 		return err
 	}
+	nodeErr := stopNode(runDir, ps)
+	releaseNode(runDir)
 	rank := func(name string) int {
 		for i, n := range stopOrder {
 			if n == name {
@@ -249,10 +276,10 @@ func Stop(runDir string) error {
 		}
 		return -1 // unknown names (none today) go first
 	}
-	var errs []error
+	errs := []error{nodeErr}
 	for r := -1; r < len(stopOrder); r++ {
 		for _, p := range ps {
-			if rank(p.Name) == r {
+			if rank(p.Name) == r && !slices.Contains(nodeStopOrder, p.Name) {
 				errs = append(errs, p.stop(20*time.Second))
 			}
 		}
@@ -291,25 +318,22 @@ func randomToken() string {
 }
 
 func writeKubeconfig(c *Cluster) error {
-	cfg := strings.Join([]string{
-		"apiVersion: v1",
-		"kind: Config",
-		"clusters:",
-		"- name: local",
-		"  cluster:",
-		"    server: " + c.Server,
-		"    certificate-authority: " + c.CAFile,
-		"users:",
-		"- name: admin",
-		"  user:",
-		"    token: " + c.Token,
-		"contexts:",
-		"- name: local",
-		"  context:",
-		"    cluster: local",
-		"    user: admin",
-		"current-context: local",
-		"",
-	}, "\n")
-	return os.WriteFile(c.Kubeconfig, []byte(cfg), 0o600)
+	return writeKubeconfigFor(c.Kubeconfig, c.Server, c.CAFile, "admin", c.Token)
+}
+
+// startKwok runs kwok for the fake nodes only (those annotated by bootstrap).
+func startKwok(runDir, kubeconfigArg string, bins binaries.Set) error {
+	args := []string{
+		kubeconfigArg,
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
+		"--cidr=" + kwokPodCIDR,
+		"--node-ip=10.0.0.1",
+		"--node-lease-duration-seconds=40",
+	}
+	for _, st := range bins.KwokStages {
+		args = append(args, "--config="+st)
+	}
+	_, err := startProcess(runDir, "kwok", bins.Kwok, args, nil)
+	return err
 }

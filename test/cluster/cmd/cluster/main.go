@@ -1,5 +1,5 @@
-// Command cluster starts and stops the local control plane the e2e test and
-// developers use:
+// Command cluster starts and stops the local cluster (control plane and one
+// real node) the e2e test and developers use:
 //
 //	go run ./cmd/cluster up     # build if needed, start, print kubeconfig path
 //	go run ./cmd/cluster down   # stop exactly the processes `up` started
@@ -85,7 +85,8 @@ func up(runDir string) error {
 	if err := os.WriteFile(stable, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "control plane up in %s; stop it with `go run ./cmd/cluster down`\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(os.Stderr, "cluster up in %s: node %s at %s (NodePorts on 127.0.0.1 too), logs in %s; stop it with `go run ./cmd/cluster down`\n",
+		time.Since(start).Round(time.Second), c.Node.Name, c.Node.IP, filepath.Join(c.RunDir, "logs"))
 	fmt.Printf("export KUBECONFIG=%s\n", stable)
 	return nil
 }
@@ -104,6 +105,7 @@ func down(runRoot string) error {
 			continue
 		}
 		dir := filepath.Join(runRoot, e.Name())
+		// Stop also puts back what the real node changed on the host.
 		if err := controlplane.Stop(dir); err != nil {
 			errs = append(errs, err)
 			continue
