@@ -4,7 +4,7 @@
 // by one `go build` so shared packages compile once:
 //
 //   - kube: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-//     kubelet, kube-proxy and the pod sandbox program (this module);
+//     kubelet, kube-proxy, kubectl and the pod sandbox program (this module);
 //   - coredns: CoreDNS with the plugins the cluster needs (nested module);
 //   - kwok: fake nodes for scale tests (nested module), built only on request.
 //
@@ -33,6 +33,9 @@ type Set struct {
 	KubeScheduler         string
 	Kubelet               string
 	KubeProxy             string
+	// Kubectl is the client of the same release, for people and for the
+	// comparison with applying hand-kept YAML files.
+	Kubectl string
 	// Pause is the pod sandbox program (servers/pause).
 	Pause   string
 	CoreDNS string
@@ -68,6 +71,8 @@ var kubeGroup = group{
 		"k8s.io/kubernetes/cmd/kube-scheduler",
 		"k8s.io/kubernetes/cmd/kubelet",
 		"k8s.io/kubernetes/cmd/kube-proxy",
+		// About a hundred packages beyond the rest; the client of the same release.
+		"k8s.io/kubernetes/cmd/kubectl",
 		// etcd is a local main package so it links against the etcd release
 		// Kubernetes is tested with.
 		"./servers/etcd",
@@ -75,7 +80,7 @@ var kubeGroup = group{
 	},
 	keyInputs: []string{"go.mod", "go.sum", "servers/etcd/main.go", "servers/pause/main.go"},
 	ldflags:   kubeLdflags(),
-	label:     "etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, pause",
+	label:     "etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl, pause",
 }
 
 // corednsGroup lives in a nested module: CoreDNS needs newer gRPC than
@@ -169,6 +174,7 @@ func (s *Set) fill(g group, dir string) {
 		s.Etcd, s.KubeAPIServer = p("etcd"), p("kube-apiserver")
 		s.KubeControllerManager, s.KubeScheduler = p("kube-controller-manager"), p("kube-scheduler")
 		s.Kubelet, s.KubeProxy, s.Pause = p("kubelet"), p("kube-proxy"), p("pause")
+		s.Kubectl = p("kubectl")
 	case "coredns":
 		s.CoreDNS = p("coredns")
 	case "kwok":

@@ -88,6 +88,7 @@ func TestSetNamesEveryOutput(t *testing.T) {
 	for name, p := range map[string]string{
 		"etcd": s.Etcd, "kube-apiserver": s.KubeAPIServer, "kube-controller-manager": s.KubeControllerManager,
 		"kube-scheduler": s.KubeScheduler, "kubelet": s.Kubelet, "kube-proxy": s.KubeProxy, "pause": s.Pause,
+		"kubectl": s.Kubectl,
 		"coredns": s.CoreDNS, "kwok": s.Kwok,
 	} {
 		if filepath.Base(p) != name {

@@ -63,6 +63,8 @@ type Cluster struct {
 	// Token is the admin bearer token; CAFile verifies the API server.
 	Token  string
 	CAFile string
+	// Kubectl is a kubectl of the cluster's release, built with it.
+	Kubectl string
 	// Node is the real node: its name and IP (NodePorts answer on that IP
 	// and on 127.0.0.1), containerd's socket and the sandbox image.
 	Node NodeInfo
@@ -141,6 +143,7 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		Server:     "https://127.0.0.1:" + strconv.Itoa(apiPort),
 		Token:      token,
 		CAFile:     keys.CACert,
+		Kubectl:    bins.Kubectl,
 	}
 	if err := writeKubeconfig(c); err != nil {
 		return nil, err

@@ -6,7 +6,10 @@
 //	go run ./cmd/cluster status # list the recorded processes still alive
 //
 // State lives in test/cluster/.run (git-ignored); the kubeconfig of `up` is
-// test/cluster/.run/kubeconfig.
+// test/cluster/.run/kubeconfig and a kubectl of the cluster's release is
+// test/cluster/.run/kubectl. `down` removes every folder under .run, so what
+// described the cluster (the local Pulumi state the scripts keep in
+// .run/pulumi-state) goes with it.
 package main
 
 import (
@@ -85,8 +88,16 @@ func up(runDir string) error {
 	if err := os.WriteFile(stable, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "cluster up in %s: node %s at %s (NodePorts on 127.0.0.1 too), logs in %s; stop it with `go run ./cmd/cluster down`\n",
-		time.Since(start).Round(time.Second), c.Node.Name, c.Node.IP, filepath.Join(c.RunDir, "logs"))
+	// And a kubectl of the cluster's own release beside it.
+	kubectl := filepath.Join(filepath.Dir(runDir), "kubectl")
+	if err := os.Remove(kubectl); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.Symlink(c.Kubectl, kubectl); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "cluster up in %s: node %s at %s (NodePorts on 127.0.0.1 too), logs in %s, kubectl at %s; stop it with `go run ./cmd/cluster down`\n",
+		time.Since(start).Round(time.Second), c.Node.Name, c.Node.IP, filepath.Join(c.RunDir, "logs"), kubectl)
 	fmt.Printf("export KUBECONFIG=%s\n", stable)
 	return nil
 }
@@ -118,8 +129,10 @@ func down(runRoot string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(runRoot, "kubeconfig")); err != nil && !os.IsNotExist(err) {
-		return err
+	for _, name := range []string{"kubeconfig", "kubectl"} {
+		if err := os.Remove(filepath.Join(runRoot, name)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
 	}
 	return nil
 }
