@@ -65,7 +65,8 @@ func TestNoPromotionGuardOnTest(t *testing.T) {
 // nothing, so it neither rebuilds the bytes test checked nor pushes over test's tag.
 func TestProdReusesTestedImages(t *testing.T) {
 	tested := testedDigests("localhost:5000/jobs", "0.1.0")
-	r := mustRun(t, "prod", runOptions{testOutputs: tested})
+	r := mustRun(t, "prod", runOptions{testOutputs: tested,
+		set: map[string]string{"jobs:version": "0.1.0", "jobs:registry": "localhost:5000/jobs"}})
 	if got, w := r.registeredNames(), strings.Join(expectedResources("prod", false), "\n"); got != w {
 		t.Fatalf("registered:\n%s\nwant (no docker.Image):\n%s", got, w)
 	}
@@ -125,7 +126,13 @@ func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
 		}, "0.1.0", false, not + "it deploys version 0.1.0 but that stack runs 0.2.0, so no image of 0.1.0 was tested there" + byTag},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := mustRun(t, "prod", c.o)
+			// The versions and the registry are the case's, whatever the stack file holds.
+			o := c.o
+			o.set = map[string]string{"jobs:version": c.version, "jobs:registry": testReg}
+			for k, v := range c.o.set {
+				o.set[k] = v
+			}
+			r := mustRun(t, "prod", o)
 			if got, w := r.registeredNames(), strings.Join(expectedResources("prod", c.build), "\n"); got != w {
 				t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
 			}

@@ -53,6 +53,7 @@ func TestEnvironmentHardening(t *testing.T) {
 
 // TestLabelsAndSelectors checks the label rules of docs/contracts.md on every object.
 func TestLabelsAndSelectors(t *testing.T) {
+	cfg := stackSettings(t, root, "test")
 	r := mustRun(t, "test", runOptions{
 		set:     map[string]string{"jobs:registryUsername": testRegistryUser},
 		secrets: map[string]string{"jobs:registryPassword": testRegistryPassword},
@@ -62,14 +63,14 @@ func TestLabelsAndSelectors(t *testing.T) {
 	}{
 		{typeNamespace, "test-jobs", "", ""},
 		{typeSecret, "test-registry", "", ""},
-		{typePVC, "test-redis-data", "redis", "7.4.2"},
-		{typeConfigMap, "test-redis-config", "redis", "7.4.2"},
-		{typeSecret, "test-redis-auth", "redis", "7.4.2"},
-		{typeDeployment, "test-redis", "redis", "7.4.2"},
-		{typeService, "test-redis", "redis", "7.4.2"},
-		{typeDeployment, "test-api", "api", "0.1.0"},
+		{typePVC, "test-redis-data", "redis", cfg.Redis.Version},
+		{typeConfigMap, "test-redis-config", "redis", cfg.Redis.Version},
+		{typeSecret, "test-redis-auth", "redis", cfg.Redis.Version},
+		{typeDeployment, "test-redis", "redis", cfg.Redis.Version},
+		{typeService, "test-redis", "redis", cfg.Redis.Version},
+		{typeDeployment, "test-api", "api", cfg.Version},
 		{typeService, "test-api", "api", ""},
-		{typeDeployment, "test-worker", "worker", "0.1.0"},
+		{typeDeployment, "test-worker", "worker", cfg.Version},
 		{typePolicy, "test-redis-ingress", "redis", ""},
 	} {
 		obj := in(t, r.one(t, c.typ, c.name))

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Make the build base image golang:1.26-bookworm in the engine at $DOCKER_HOST, without pulling.
+# Make the base images in the engine at $DOCKER_HOST, without pulling:
+#   golang:1.26-bookworm   the build stage of app/Dockerfile
+#   debian:bookworm        the local Redis image (localimages/redis)
 #
 #   export "$(scripts/dockerd.sh start)"; scripts/base-image.sh
 #
-# No registry is reachable here, so the image is assembled from a Debian bookworm minbase rootfs
-# (debootstrap, from Debian's own mirror) plus this machine's Go toolchain and CA bundle. The
-# rootfs tarball is cached under the git-ignored /.cache/ and the image carries a label with the
-# Go version, so reruns are no-ops until the host Go changes.
+# No registry is reachable here, so both are assembled from one Debian bookworm minbase rootfs
+# (debootstrap, from Debian's own mirror); the golang image adds this machine's Go toolchain and CA
+# bundle. The rootfs tarball is cached under the git-ignored /.cache/ and each image carries a
+# label with its recipe (and Go version), so reruns are no-ops until those change.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,12 +28,14 @@ goversion=$("$goroot/bin/go" env GOVERSION)
 	die "$goroot holds $goversion but the image is $image: install Go 1.26 or set GOROOT_FOR_IMAGE"
 [[ -s $certs ]] || die "no CA bundle at $certs (module downloads need it): apt-get install -y ca-certificates"
 
-# Bump recipe when what goes into the image changes, so existing engines rebuild it.
+# Bump recipe when what goes into an image changes, so existing engines rebuild it.
 recipe=2
 want="$goversion recipe $recipe"
-have=$(docker image inspect --format '{{index .Config.Labels "jobs.base"}}' "$image" 2>/dev/null || true)
-if [[ $have == "$want" ]]; then
-	echo "base-image.sh: $image ($goversion) already present" >&2
+debian=debian:bookworm
+debian_want="bookworm minbase recipe 1"
+label() { docker image inspect --format '{{index .Config.Labels "jobs.base"}}' "$1" 2>/dev/null || true; }
+if [[ $(label "$image") == "$want" && $(label "$debian") == "$debian_want" ]]; then
+	echo "base-image.sh: $image ($goversion) and $debian already present" >&2
 	exit 0
 fi
 
@@ -53,6 +57,18 @@ if [[ ! -s $rootfs_tar ]]; then
 	mv "$rootfs_tar.part" "$rootfs_tar"
 	rm -rf "$tmp"
 	trap - EXIT
+fi
+
+if [[ $(label "$debian") != "$debian_want" ]]; then
+	echo "base-image.sh: importing $debian (minbase)" >&2
+	docker import \
+		--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		--change "LABEL jobs.base=\"$debian_want\"" \
+		--change 'CMD ["bash"]' \
+		"$rootfs_tar" "$debian" >/dev/null
+fi
+if [[ $(label "$image") == "$want" ]]; then
+	exit 0
 fi
 
 # docker import takes one tarball; stream the cached rootfs with the toolchain and CA bundle
