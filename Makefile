@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-STACK ?= test
 VERSION ?=
 FUZZTIME ?= 10s
 
@@ -68,17 +67,27 @@ bench: ## load the API and worker against a real Redis and print the figures
 	cd app && go run ./cmd/bench
 
 ##@ deploy
+# STACK names one stack; without it up and preview take every stack, each after its source.
+stacks = $(if $(STACK),$(STACK),$$(go run ./tools/release stacks))
+
 .PHONY: preview
-preview: ## show what `up` would change: make preview STACK=test
-	scripts/pulumi.sh preview $(STACK) --diff
+preview: ## show what `up` would change: make preview [STACK=test]
+	for s in $(stacks); do scripts/pulumi.sh preview "$$s" --diff; done
 
 .PHONY: up
-up: ## deploy a stack: make up STACK=test
-	scripts/pulumi.sh up $(STACK) --yes
+up: ## deploy every stack and run a job through each NodePort, or one: make up [STACK=test]
+	$(if $(STACK),scripts/pulumi.sh up "$(STACK)" --yes,scripts/up-all.sh)
 
 .PHONY: destroy
-destroy: ## delete a stack's resources: make destroy STACK=test
-	scripts/pulumi.sh destroy $(STACK) --yes
+destroy: ## delete one stack's resources: make destroy STACK=test
+	@[ -n "$(STACK)" ] || { echo "make destroy needs STACK=<stack>: it deletes that environment" >&2; exit 2; }
+	scripts/pulumi.sh destroy "$(STACK)" --yes
+
+.PHONY: down
+down: ## stop everything make up started here: the local cluster (with its state), registry, Docker engine
+	cd test/cluster && go run ./cmd/cluster down
+	scripts/local-registry.sh stop
+	scripts/dockerd.sh stop
 
 ##@ release
 # FORCE=1 (or true/yes) lets bump and promote move a stack to an older version.
@@ -92,10 +101,9 @@ bump: ## set a stack's version: make bump STACK=test VERSION=0.2.0 [FORCE=1]
 release: ## commit test's config at VERSION and tag that commit: make release VERSION=0.2.0
 	go run ./tools/release release -version "$(VERSION)"
 
-# promote takes -stack only when STACK is given on the command line: by default it promotes the one
-# stack that promotes from another (prod).
+# Without STACK, promote takes the one stack that promotes from another (prod).
 .PHONY: promote
 promote: ## set prod to the version its source (test) runs: make promote [STACK=prod] [FORCE=1] [SOURCE_VERSION_FROM=file]
 	scripts/pulumi-env.sh go run ./tools/release promote $(release_force) \
-		$(if $(filter command line environment,$(origin STACK)),-stack "$(STACK)") \
+		$(if $(STACK),-stack "$(STACK)") \
 		$(if $(SOURCE_VERSION_FROM),-source-version-from "$(SOURCE_VERSION_FROM)")

@@ -149,3 +149,19 @@ func stackSetting(path, key string) (string, error) {
 	}
 	return node.Value, nil
 }
+
+// Order is every stack in an order to deploy them: each after the stack it promotes from, and
+// otherwise by name.
+func (t Topology) Order() []string {
+	var order []string
+	done := map[string]bool{}
+	for len(order) < len(t.Stacks) {
+		for _, s := range t.Stacks {
+			if !done[s] && (t.from[s] == "" || done[t.from[s]]) {
+				order = append(order, s)
+				done[s] = true
+			}
+		}
+	}
+	return order
+}

@@ -69,6 +69,9 @@ func TestTopologyWithStagingAndReviewStacks(t *testing.T) {
 	if got := strings.Join(top.Promoted(), ","); got != "prod,staging" {
 		t.Errorf("promoted %s", got)
 	}
+	if got := strings.Join(top.Order(), ","); got != "pr-42,test,staging,prod" {
+		t.Errorf("deploy order %s, want every stack after its source", got)
+	}
 }
 
 func TestTopologyRejectsBrokenChains(t *testing.T) {

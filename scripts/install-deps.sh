@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian package of each missing command, and only those, so the make targets work on a
-# fresh machine and cost nothing on a prepared one. Go modules are fetched by go itself.
+# Installs what each missing command needs, and only that, so the make targets work on a fresh
+# machine and cost nothing on a prepared one: Debian packages, and the Pulumi engine. Go modules are
+# fetched by go itself.
 #
 # usage: scripts/install-deps.sh [COMMAND...]   (no COMMAND: everything `make test` needs)
+#   pulumi              the real Pulumi engine (CLI, Go language host, kubernetes and docker plugins)
+#                       at the versions go.mod pins: from ../shared/pulumi-toolchain (or
+#                       $PULUMI_TOOLCHAIN_DIR) where that folder exists, else Pulumi's own installer
+#   curl                make up's jobs through the NodePorts, make run, the local Redis image
 #   redis-server        the service's tests, `make run`, `make bench`, the e2e contract check
 #   dockerd             the real-image test (engine started by scripts/dockerd.sh)
 #   debootstrap         the locally made golang:1.26-bookworm base image
@@ -14,21 +19,44 @@
 #                       rules, and the CNI plugins (a path: the plugins are not commands on PATH)
 set -euo pipefail
 
+root=$(cd "$(dirname "$0")/.." && pwd)
 declare -A package=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap
-	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git
+	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git [curl]=curl
 	[containerd]=containerd [runc]=runc [iptables]=iptables [/usr/lib/cni/bridge]=containernetworking-plugins)
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=("${!package[@]}")
+[ ${#wanted[@]} -eq 0 ] && wanted=("${!package[@]}" pulumi)
 
-missing=()
+# The CLI version of the engine the toolchain holds; its plugins equal the SDKs in go.mod.
+pulumi_version=3.259.0
+install_pulumi() {
+	local toolchain=${PULUMI_TOOLCHAIN_DIR:-$root/../shared/pulumi-toolchain}
+	if [ -x "$toolchain/install.sh" ]; then
+		"$toolchain/install.sh" --check || "$toolchain/install.sh" >&2
+		return
+	fi
+	command -v pulumi >/dev/null 2>&1 && return
+	echo "installing the pulumi CLI $pulumi_version with Pulumi's installer (it fetches its plugins on first use)" >&2
+	curl -fsSL https://get.pulumi.com | sh -s -- --version "$pulumi_version" --install-root /usr/local >&2
+}
+
+missing=() want_pulumi=""
 for cmd in "${wanted[@]}"; do
+	if [ "$cmd" = pulumi ]; then
+		want_pulumi=1
+		# Pulumi's installer needs curl.
+		[ -x "${PULUMI_TOOLCHAIN_DIR:-$root/../shared/pulumi-toolchain}/install.sh" ] || command -v curl >/dev/null 2>&1 || missing+=(curl)
+		continue
+	fi
 	[ -n "${package[$cmd]:-}" ] || {
 		echo "install-deps.sh: no Debian package known for '$cmd'; add it to the table in $0" >&2
 		exit 2
 	}
 	command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${package[$cmd]}")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	[ -z "$want_pulumi" ] || install_pulumi
+	exit 0
+fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -42,3 +70,4 @@ echo "installing Debian packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+[ -z "$want_pulumi" ] || install_pulumi

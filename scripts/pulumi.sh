@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs one pulumi command against a stack with the project's embedded defaults, so the whole
-# workflow runs on one machine with no account: a file state backend inside the project, the local
-# control plane when KUBECONFIG is unset, a loopback registry when the stack points at localhost:5000,
-# and a generated Redis password the first time. Anything already set in the environment wins.
+# workflow runs on one machine with no account. Anything already set in the environment wins.
+#   state, cluster   scripts/pulumi-env.sh: KUBECONFIG unset means the local cluster, started
+#                    here for preview, up and refresh (test/cluster; minutes the first time)
+#   engine           DOCKER_HOST unset: the project's private Docker engine (scripts/dockerd.sh)
+#                    with its locally made base images (scripts/base-image.sh)
+#   registry         jobs:registry on localhost:5000: Debian's docker-registry on loopback
+#   Redis            jobs:redisImage on localhost:5000: Debian's redis-server (scripts/redis-image.sh)
+#   password         jobs:redisPassword generated on the stack's first preview or up
 #
-# usage: scripts/pulumi.sh preview|up|destroy|output STACK [pulumi flags...]
+# usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK [pulumi flags...]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,9 +18,9 @@ stack=${2:-}
 [ $# -ge 2 ] && shift 2
 
 case "$verb" in
-preview | up | destroy | output) ;;
+preview | up | refresh | destroy | output) ;;
 *)
-	echo "usage: scripts/pulumi.sh preview|up|destroy|output STACK" >&2
+	echo "usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK" >&2
 	exit 2
 	;;
 esac
@@ -33,31 +38,30 @@ fi
 if ! command -v pulumi >/dev/null 2>&1; then
 	cat >&2 <<'MSG'
 The pulumi CLI is not installed. Install it, then run this again:
-  curl -fsSL https://get.pulumi.com | sh      # or see https://www.pulumi.com/docs/iac/download-install/
-The Go language host and the kubernetes and docker provider plugins are fetched by pulumi itself.
+  scripts/install-deps.sh pulumi           # the engine this project pins, with its plugins
+  curl -fsSL https://get.pulumi.com | sh   # or Pulumi's installer (https://www.pulumi.com/docs/iac/download-install/)
 MSG
 	exit 127
 fi
 
 # shellcheck source=scripts/pulumi-env.sh
 source "$root/scripts/pulumi-env.sh"
+cd "$root"
 
 # Reading outputs needs neither a cluster nor a new stack.
 if [ "$verb" = output ]; then
-	cd "$root"
 	exec pulumi stack output -s "$stack" "$@"
 fi
 
-if [ -z "${KUBECONFIG:-}" ]; then
-	local_kubeconfig="$root/test/cluster/.run/kubeconfig"
-	if [ ! -f "$local_kubeconfig" ]; then
-		echo "KUBECONFIG is unset and the local control plane is not running: run 'make cluster-up' first, or export KUBECONFIG for a real cluster" >&2
+if [ -n "${JOBS_LOCAL_CLUSTER:-}" ] && [ ! -f "$KUBECONFIG" ]; then
+	if [ "$verb" = destroy ]; then
+		echo "no local cluster runs, so stack $stack has nothing deployed on it (make down removed its state with it)" >&2
 		exit 2
 	fi
-	export KUBECONFIG="$local_kubeconfig"
+	echo "KUBECONFIG is unset: starting the local cluster (test/cluster; export KUBECONFIG for a cluster of yours)" >&2
+	(cd "$root/test/cluster" && go run ./cmd/cluster up >/dev/null)
 fi
 
-cd "$root"
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 
 if [ "$verb" != destroy ]; then
@@ -65,9 +69,24 @@ if [ "$verb" != destroy ]; then
 		echo "jobs:redisPassword is not set for $stack: generating one (stored encrypted in Pulumi.$stack.yaml; commit it)" >&2
 		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | pulumi config set --secret redisPassword -s "$stack"
 	fi
+fi
+if [ "$verb" = preview ] || [ "$verb" = up ]; then
+	if [ -z "${DOCKER_HOST:-}" ]; then
+		export "$("$root/scripts/dockerd.sh" start)"
+		"$root/scripts/base-image.sh"
+	fi
 	registry=$(pulumi config get registry -s "$stack" 2>/dev/null || true)
 	case "$registry" in
 	localhost:5000* | 127.0.0.1:5000*) "$root/scripts/local-registry.sh" start ;;
+	esac
+	redis_image=$(pulumi config get redisImage -s "$stack" 2>/dev/null || true)
+	case "$redis_image" in
+	localhost:5000/* | 127.0.0.1:5000/*)
+		"$root/scripts/local-registry.sh" start
+		if [ "$verb" = up ]; then
+			"$root/scripts/redis-image.sh" "$redis_image"
+		fi
+		;;
 	esac
 fi
 

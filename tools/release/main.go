@@ -8,6 +8,7 @@
 //	go run ./tools/release release -version 0.2.0 [-stack test]
 //	go run ./tools/release promote [-stack prod] [-source-version-from FILE|-] [-require-deployed] [-force]
 //	go run ./tools/release version -stack prod
+//	go run ./tools/release stacks
 package main
 
 import (
@@ -19,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/example/jobs/release"
 )
 
 // console is the process's outside world, passed in so tests can drive every command in-process.
@@ -38,6 +41,8 @@ commands:
                                                   set STACK (prod) to the version its
                                                   jobs:promoteFrom stack runs
   version  -stack STACK                           print jobs:version of Pulumi.STACK.yaml
+  stacks                                          print every stack, each after the one it
+                                                  promotes from (the order make up deploys in)
 
 every command takes -dir DIR (the Pulumi project directory, default ".")
 run "release <command> -h" for the flags of one command`
@@ -72,12 +77,14 @@ func run(ctx context.Context, args []string, c console) error {
 		return runPromote(ctx, args, c)
 	case "version":
 		return runVersion(args, c)
+	case "stacks":
+		return runStacks(args, c)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(c.stdout, usage)
 		return nil
 	}
 	fmt.Fprintln(c.stderr, usage)
-	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version", cmd)
+	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version, stacks", cmd)
 }
 
 // newFlags makes a flag set that reports to stderr instead of exiting, with the shared -dir flag.
@@ -112,5 +119,20 @@ func runVersion(args []string, c console) error {
 		return err
 	}
 	fmt.Fprintln(c.stdout, f.version())
+	return nil
+}
+
+func runStacks(args []string, c console) error {
+	fs, dir := newFlags("stacks", c)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	top, err := release.ReadTopology(*dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range top.Order() {
+		fmt.Fprintln(c.stdout, s)
+	}
 	return nil
 }
