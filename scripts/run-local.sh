@@ -338,7 +338,7 @@ Submit a job (keeps its id in ID):
 Fetch it:
   curl -sS $api/jobs/\$ID
   (the worker starts a job within about a second, so a first look may say "status":"queued":
-  run the line again until it says "status":"succeeded")
+  run the line again until it says "status":"succeeded"; docs/api.md has the whole API)
 
 Press Ctrl-C to stop everything.
 EOF
