@@ -20,6 +20,31 @@ certs=/etc/ssl/certs/ca-certificates.crt
 
 die() { echo "base-image.sh: $*" >&2; exit 1; }
 
+# unmount_under DIR: unmount everything mounted at or below DIR, the deepest first (mountinfo
+# lists a mount after the one it sits on). debootstrap mounts the host's /proc and /sys inside the
+# rootfs it builds and unmounts them when it ends, but ignores a failed unmount: a process that is
+# in the folder at that moment (a `grep -r` over the repository did it here) keeps /proc mounted
+# under .cache/, tar then archives the host's /proc and fails, and the cleanup's rm -rf walks into
+# it. Only paths under our own mktemp folder are touched.
+unmount_under() {
+	local mp mounts=() i
+	while read -r _ _ _ _ mp _; do
+		mp=$(printf '%b' "$mp") # mountinfo escapes a space as \040
+		[[ $mp == "$1" || $mp == "$1"/* ]] && mounts+=("$mp")
+	done </proc/self/mountinfo
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		echo "base-image.sh: unmounting ${mounts[i]}, left mounted by debootstrap" >&2
+		umount "${mounts[i]}" 2>/dev/null || umount --lazy "${mounts[i]}" ||
+			die "could not unmount ${mounts[i]}: unmount it as root, then remove $1"
+	done
+}
+
+# remove_rootfs DIR: the temporary rootfs folder goes, but never across a mount left inside it.
+remove_rootfs() {
+	unmount_under "$1"
+	rm -rf --one-file-system "$1"
+}
+
 [[ -n ${DOCKER_HOST:-} ]] || die "DOCKER_HOST is not set: run 'export \"\$(scripts/dockerd.sh start)\"' first"
 command -v docker >/dev/null || die "docker client missing: apt-get install -y docker.io"
 [[ -x $goroot/bin/go ]] || die "no Go toolchain at $goroot (set GOROOT_FOR_IMAGE to one)"
@@ -45,17 +70,18 @@ if [[ ! -s $rootfs_tar ]]; then
 	[[ $(id -u) == 0 ]] || die "debootstrap must run as root (run this script with sudo or as root)"
 	mkdir -p "$cache"
 	tmp=$(mktemp -d "$cache/rootfs.XXXXXX")
-	trap 'rm -rf "$tmp"' EXIT
+	trap 'remove_rootfs "$tmp"; rm -f "$rootfs_tar.part"' EXIT
 	echo "base-image.sh: debootstrap bookworm minbase from $mirror (about 30s)" >&2
 	if ! debootstrap --variant=minbase bookworm "$tmp/rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1; then
 		tail -n 20 "$cache/debootstrap.log" >&2
 		die "debootstrap failed (full log: $cache/debootstrap.log); set DEBIAN_MIRROR if $mirror is unreachable"
 	fi
+	unmount_under "$tmp/rootfs"
 	# The apt lists and caches only bloat the image; the build stage never runs apt.
 	rm -rf "$tmp/rootfs/var/cache/apt/archives/"*.deb "$tmp/rootfs/var/lib/apt/lists/"*
 	tar -C "$tmp/rootfs" -cf "$rootfs_tar.part" .
 	mv "$rootfs_tar.part" "$rootfs_tar"
-	rm -rf "$tmp"
+	remove_rootfs "$tmp"
 	trap - EXIT
 fi
 

@@ -3,7 +3,8 @@
 #
 #   scripts/dockerd.sh start    start it (no-op if already up); prints DOCKER_HOST=... on stdout
 #   scripts/dockerd.sh status   exit 0 and print DOCKER_HOST=... if it is up, exit 1 if not
-#   scripts/dockerd.sh stop     stop the engine this script started (by its pidfile), nothing else
+#   scripts/dockerd.sh stop     stop the engine this script started (by its pidfile), unmount what it
+#                               left under its own folders and remove its runtime folder; nothing else
 #
 # Typical use:  export "$(scripts/dockerd.sh start)"; ...; scripts/dockerd.sh stop
 #
@@ -62,6 +63,8 @@ start() {
 	((${#missing[@]} == 0)) || die "missing ${missing[*]}: install Debian's engine with 'apt-get install -y docker.io'"
 	[[ $(id -u) == 0 ]] || die "the Docker engine must be started as root (run this script with sudo or as root)"
 
+	# A crashed earlier engine may have left mounts behind; they are its, and nothing runs there.
+	release_leftovers
 	mkdir -p "$state" "$run/exec"
 	local driver=${JOBS_DOCKER_STORAGE:-}
 	if [[ -z $driver ]]; then
@@ -113,22 +116,76 @@ status() {
 	return 1
 }
 
+# gone_within N PID: wait up to N half-seconds for PID to exit. The engine is not our child (start
+# detached it with setsid), so once it exits kill -0 fails.
+gone_within() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.5
+	done
+	! kill -0 "$2" 2>/dev/null
+}
+
+# engine_mounts prints the mount points under the folders only this engine uses, deepest last as
+# /proc/self/mountinfo lists them (a parent is mounted before what is mounted inside it). $run is
+# keyed by the state dir and the data-roots are named by this script, so nothing listed here
+# belongs to another engine or to the system.
+engine_mounts() {
+	local mp
+	while read -r _ _ _ _ mp _; do
+		mp=$(printf '%b' "$mp") # mountinfo escapes a space as \040
+		case $mp in
+		"$run" | "$run"/* | "$state/data-vfs" | "$state/data-vfs"/* | "$state/data-overlay2" | "$state/data-overlay2"/*)
+			echo "$mp"
+			;;
+		esac
+	done </proc/self/mountinfo
+}
+
+# release_leftovers runs only when the engine is not running. dockerd does not unmount the host
+# network namespace that libnetwork bind-mounts at exec/netns/default when it exits, and a killed
+# engine or containerd also leaves container rootfs and shm mounts; left alone they pin
+# /tmp/jobs-dockerd-<key> forever. Unmount children before parents, then remove $run, but never
+# across a mount: rm --one-file-system refuses to descend into one that is still there.
+release_leftovers() {
+	local pid mounts=() i
+	pid=$(cat "$run/exec/containerd/containerd.pid" 2>/dev/null) || pid=
+	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+		[[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$run/exec/containerd/"* ]]; then
+		# dockerd stops its managed containerd on a clean exit; after a SIGKILL it can outlive it.
+		echo "dockerd.sh: stopping containerd $pid left by the engine" >&2
+		kill -TERM "$pid" 2>/dev/null || true
+		gone_within 20 "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	fi
+	mapfile -t mounts < <(engine_mounts)
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+		umount "${mounts[i]}" 2>/dev/null || umount --lazy "${mounts[i]}" ||
+			die "could not unmount ${mounts[i]} (see 'grep ${mounts[i]} /proc/self/mountinfo'); unmount it as root, then rerun '$0 stop'"
+	done
+	mapfile -t mounts < <(engine_mounts)
+	((${#mounts[@]} == 0)) || die "still mounted after unmounting: ${mounts[*]}"
+	if [[ -e $run ]]; then
+		rm -rf --one-file-system "$run" || die "could not remove $run"
+	fi
+}
+
 stop() {
 	local pid
 	if ! pid=$(running_pid); then
+		release_leftovers
 		echo "dockerd.sh: no engine running for $state" >&2
 		return 0
 	fi
 	kill -TERM "$pid"
-	local i
 	# dockerd stops its containers and its managed containerd before it exits; give it time.
-	for ((i = 0; i < 60; i++)); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; return 0; }
-		sleep 0.5
-	done
-	echo "dockerd.sh: dockerd $pid ignored SIGTERM for 30s, killing it" >&2
-	kill -KILL "$pid" 2>/dev/null || true
+	if ! gone_within 60 "$pid"; then
+		echo "dockerd.sh: dockerd $pid ignored SIGTERM for 30s, killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		gone_within 20 "$pid" || die "dockerd $pid is still there 10s after SIGKILL; its mounts under $run are left in place"
+	fi
 	rm -f "$pidfile"
+	release_leftovers
 }
 
 case ${1:-} in

@@ -48,10 +48,12 @@ func startEngine(t *testing.T, repo string) *engine {
 		if out, err = cmd.Output(); err != nil {
 			t.Fatalf("scripts/dockerd.sh start: %v", err)
 		}
+		host := strings.TrimSpace(string(out))
 		t.Cleanup(func() {
 			if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
 				t.Errorf("scripts/dockerd.sh stop: %v\n%s", err, out)
 			}
+			checkReleased(t, host)
 		})
 	}
 	host := strings.TrimSpace(string(out))
@@ -89,13 +91,63 @@ func engineCLI(t *testing.T) string {
 	return "docker"
 }
 
+// checkReleased fails the test if the engine it stopped left a mount or its runtime folder (the
+// socket's folder, /tmp/jobs-dockerd-<key>) behind: make test must not outlive itself.
+func checkReleased(t *testing.T, host string) {
+	t.Helper()
+	runDir := filepath.Dir(strings.TrimPrefix(host, "DOCKER_HOST=unix://"))
+	if !strings.HasPrefix(runDir, "/tmp/jobs-dockerd-") {
+		t.Errorf("engine socket %q is not under /tmp/jobs-dockerd-<key>; cannot check what stop left", host)
+		return
+	}
+	for _, mp := range mountPoints(t) {
+		if mp == runDir || strings.HasPrefix(mp, runDir+"/") {
+			t.Errorf("still mounted after scripts/dockerd.sh stop: %s", mp)
+		}
+	}
+	if _, err := os.Stat(runDir); err == nil {
+		t.Errorf("%s is still there after scripts/dockerd.sh stop", runDir)
+	}
+}
+
+// mountPoints lists this mount namespace's mount points (field 5 of /proc/self/mountinfo; the
+// paths checked here hold no character the kernel escapes).
+func mountPoints(t *testing.T) []string {
+	t.Helper()
+	mountinfo, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mps []string
+	for _, line := range strings.Split(string(mountinfo), "\n") {
+		if f := strings.Fields(line); len(f) > 4 {
+			mps = append(mps, f[4])
+		}
+	}
+	return mps
+}
+
 // baseImage makes golang:1.26-bookworm in the engine (debootstrap on the first run, cached after).
 func (e *engine) baseImage(t *testing.T) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(e.repo, "scripts", "base-image.sh"))
 	cmd.Env = e.env
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("scripts/base-image.sh: %v\n%s", err, out)
+	}
+	if len(out) > 0 {
+		t.Logf("scripts/base-image.sh:\n%s", out)
+	}
+	// debootstrap mounts the host's /proc inside the rootfs it builds; none of it may outlive the script.
+	cache := filepath.Join(e.repo, ".cache", "base")
+	for _, mp := range mountPoints(t) {
+		if strings.HasPrefix(mp, cache+"/") {
+			t.Errorf("still mounted after scripts/base-image.sh: %s", mp)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "rootfs.*")); len(left) > 0 {
+		t.Errorf("scripts/base-image.sh left its temporary rootfs behind: %v", left)
 	}
 }
 

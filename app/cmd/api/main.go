@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -51,10 +50,16 @@ func run(cfg config.Config, log *slog.Logger) error {
 	m.RegisterQueueDepth(st)
 	a := &api.API{Store: st, Queue: queue.New(rdb), Kinds: jobs.DefaultRegistry(), Log: log, Metrics: m}
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
-		return fmt.Errorf("listen on PORT=%d: %w", cfg.Port, err)
+		return fmt.Errorf("listen on HOST=%q PORT=%d: %w", cfg.Host, cfg.Port, err)
 	}
 	log.Info("api listening", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr)
-	return web.Serve(ctx, ln, a.Handler(), shutdownGrace, log)
+	if err := web.Serve(ctx, ln, a.Handler(), shutdownGrace, log); err != nil {
+		return err
+	}
+	// The last line of a clean stop, as the worker writes one: whoever stops
+	// the process (scripts/run-local.sh, a pod) can tell it from a crash.
+	log.Info("api stopped cleanly")
+	return nil
 }

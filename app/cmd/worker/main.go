@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -48,9 +47,9 @@ func run(cfg config.Config, log *slog.Logger) error {
 	m := metrics.New()
 	m.RegisterQueueDepth(st)
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
 	if err != nil {
-		return fmt.Errorf("listen on PORT=%d: %w", cfg.Port, err)
+		return fmt.Errorf("listen on HOST=%q PORT=%d: %w", cfg.Host, cfg.Port, err)
 	}
 	mux := http.NewServeMux()
 	web.RegisterProbes(mux, st.Ping, m)

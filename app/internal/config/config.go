@@ -5,6 +5,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -14,9 +15,16 @@ type Config struct {
 	RedisAddr     string
 	RedisPassword string
 	RedisDB       int
-	Port          int
-	Concurrency   int
+	// Host is the address the HTTP server listens on; empty means every
+	// interface, which a container needs so the kubelet and the Service
+	// reach it. A local run sets 127.0.0.1 so nothing off the machine can.
+	Host        string
+	Port        int
+	Concurrency int
 }
+
+// ListenAddr is Host and Port as net.Listen wants them.
+func (c Config) ListenAddr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
 // Load reads the variables through getenv (os.Getenv in main, a map in
 // tests). The error is one line naming the variable and the rule.
@@ -37,6 +45,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.RedisDB, err = intVar(getenv, "REDIS_DB", 0, 0, 15); err != nil {
 		return c, err
 	}
+	if c.Host, err = hostVar(getenv("HOST")); err != nil {
+		return c, err
+	}
 	if c.Port, err = intVar(getenv, "PORT", 8080, 1, 65535); err != nil {
 		return c, err
 	}
@@ -44,6 +55,26 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// hostName is a DNS name such as localhost or api.internal: dot-separated
+// labels of letters, digits and inner hyphens.
+var hostName = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
+
+// hostVar accepts an IP address or a host name, without a port: the port
+// has its own variable, and "host:port" here would only fail later, in
+// net.Listen, with a message about a "too many colons" address.
+func hostVar(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return "", nil
+	case net.ParseIP(v) != nil:
+		return v, nil
+	case len(v) <= 253 && hostName.MatchString(v):
+		return v, nil
+	}
+	return "", fmt.Errorf("HOST=%q is invalid: it must be an IP address or host name to listen on, without a port (set the port with PORT), e.g. HOST=127.0.0.1; leave it unset to listen on every interface", v)
 }
 
 func intVar(getenv func(string) string, name string, def, lo, hi int) (int, error) {

@@ -21,6 +21,7 @@ func TestWorkerRefusesBadConfig(t *testing.T) {
 		{[]string{"REDIS_ADDR=redis"}, "REDIS_ADDR=\"redis\" is not host:port"},
 		{[]string{"REDIS_ADDR=redis:6379", "CONCURRENCY=lots"}, "CONCURRENCY=\"lots\" is invalid"},
 		{[]string{"REDIS_ADDR=redis:6379", "PORT=0"}, "PORT=\"0\" is invalid"},
+		{[]string{"REDIS_ADDR=redis:6379", "HOST=127.0.0.1:8080"}, "HOST=\"127.0.0.1:8080\" is invalid: it must be an IP address or host name to listen on, without a port"},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(bin)

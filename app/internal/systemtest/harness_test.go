@@ -34,8 +34,8 @@ func TestMain(m *testing.M) {
 	// go-redis logs every failed dial; the outage tests cause many on purpose.
 	config.LogRedisTo(testLog())
 	code := m.Run()
-	if workerBin.dir != "" {
-		os.RemoveAll(workerBin.dir)
+	if binaries.dir != "" {
+		os.RemoveAll(binaries.dir)
 	}
 	os.Exit(code)
 }

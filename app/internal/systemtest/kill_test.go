@@ -1,14 +1,7 @@
 package systemtest
 
 import (
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,91 +9,6 @@ import (
 	"github.com/example/jobs/app/internal/jobs"
 	"github.com/example/jobs/app/internal/redistest"
 )
-
-// buildWorker compiles cmd/worker the way the image does (CGO off), once
-// per test binary; TestMain removes it.
-func buildWorker(t *testing.T) string {
-	t.Helper()
-	workerBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "jobs-systemtest-")
-		if err != nil {
-			workerBin.err = err
-			return
-		}
-		workerBin.dir = dir
-		workerBin.path = filepath.Join(dir, "worker")
-		cmd := exec.Command("go", "build", "-o", workerBin.path, "github.com/example/jobs/app/cmd/worker")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			workerBin.err = fmt.Errorf("build worker (needs the go command on PATH): %v\n%s", err, out)
-		}
-	})
-	if workerBin.err != nil {
-		t.Fatal(workerBin.err)
-	}
-	return workerBin.path
-}
-
-var workerBin struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	done chan error
-	port string
-}
-
-// startWorkerProcess runs the worker binary; cleanup kills exactly its pid
-// if the test has not stopped it.
-func startWorkerProcess(t *testing.T, bin, redisAddr string) *proc {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	logf, err := os.Create(filepath.Join(t.TempDir(), "worker.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"REDIS_ADDR=" + redisAddr, "PORT=" + port, "CONCURRENCY=2"}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, done: make(chan error, 1), port: port}
-	go func() { p.done <- cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("worker pid %d log:\n%s", cmd.Process.Pid, b)
-		}
-	})
-	// Ready once its /readyz answers 200.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get("http://127.0.0.1:" + port + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker pid %d not ready within 15s: %v", cmd.Process.Pid, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // TestKill9MidJobIsRedelivered kills a worker process with SIGKILL while it
 // runs a sleep job; a second worker must finish the job after asynq's lease

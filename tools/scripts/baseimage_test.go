@@ -1,0 +1,90 @@
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// fakeDebootstrap builds a two-file "rootfs" and, as the real one does when its final unmount
+// fails, leaves the host's /proc mounted inside it.
+const fakeDebootstrap = `#!/bin/bash
+set -e
+target=$3
+mkdir -p "$target/proc" "$target/etc"
+echo 'ID=debian' >"$target/etc/os-release"
+mount -t proc proc "$target/proc"
+`
+
+// fakeDocker has no image yet and accepts the import.
+const fakeDocker = `#!/bin/bash
+case $1 in
+image) exit 1 ;;
+import) exit 0 ;;
+esac
+exit 2
+`
+
+// TestBaseImageUnmountsWhatDebootstrapLeft runs scripts/base-image.sh with a debootstrap that
+// leaves /proc mounted in the rootfs: the script must unmount it before it archives the rootfs
+// (or tar reads the host's /proc) and before it removes the folder, and leave no mount behind.
+func TestBaseImageUnmountsWhatDebootstrapLeft(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("base-image.sh runs debootstrap as root, and this test mounts /proc: run it as root")
+	}
+	bin := t.TempDir()
+	goroot := t.TempDir()
+	cache := filepath.Join(t.TempDir(), "cache")
+	for path, body := range map[string]string{
+		filepath.Join(bin, "debootstrap"):     fakeDebootstrap,
+		filepath.Join(bin, "docker"):          fakeDocker,
+		filepath.Join(goroot, "bin", "go"):    "#!/bin/bash\necho go1.26.0\n",
+		filepath.Join(goroot, "src", "x.txt"): "a stand-in toolchain\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Whatever the script does, the test's own mounts go: only those under its temp folder.
+	t.Cleanup(func() {
+		left := mountsUnder(t, cache)
+		for i := len(left) - 1; i >= 0; i-- {
+			if err := syscall.Unmount(left[i], syscall.MNT_DETACH); err != nil {
+				t.Errorf("unmount %s: %v", left[i], err)
+			}
+		}
+	})
+	env := []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_HOST=unix:///nonexistent.sock",
+		"JOBS_BASE_CACHE=" + cache, "GOROOT_FOR_IMAGE=" + goroot, "TMPDIR=" + t.TempDir()}
+	code, out := run(t, env, "", "scripts/base-image.sh")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "/rootfs/proc, left mounted by debootstrap") {
+		t.Errorf("output does not say what it unmounted:\n%s", out)
+	}
+	if left := mountsUnder(t, cache); len(left) > 0 {
+		t.Errorf("still mounted after base-image.sh: %v", left)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "rootfs.*")); len(left) > 0 {
+		t.Errorf("the temporary rootfs is still there: %v", left)
+	}
+	list, err := exec.Command("tar", "-tf", filepath.Join(cache, "bookworm-minbase.tar")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range strings.Split(strings.TrimSpace(string(list)), "\n") {
+		if strings.HasPrefix(entry, "./proc/") && entry != "./proc/" {
+			t.Fatalf("the rootfs tarball holds the host's /proc (%s)", entry)
+		}
+	}
+	if !strings.Contains(string(list), "./etc/os-release") {
+		t.Errorf("the rootfs tarball lacks the rootfs's own files:\n%s", list)
+	}
+}
