@@ -194,6 +194,18 @@ func TestSecretsNeverPrint(t *testing.T) {
 	}
 }
 
+// TestParseProjectLeavesProviderValuesAlone: a value for a provider in Pulumi.yaml
+// (kubernetes:enableSecretMutable) is the provider's, not a setting of the program.
+func TestParseProjectLeavesProviderValuesAlone(t *testing.T) {
+	p, err := ParseProject([]byte("name: jobs\nconfig:\n  kubernetes:enableSecretMutable: true\n  x:\n    type: string\n    description: d\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Keys) != 1 || p.Keys["x"].Description != "d" {
+		t.Errorf("keys %v, want only x", p.Keys)
+	}
+}
+
 func TestParseProjectRejectsBadDeclarations(t *testing.T) {
 	for _, c := range []struct{ yaml, want string }{
 		{"config: {}", "Pulumi.yaml: no project name"},

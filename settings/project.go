@@ -31,13 +31,8 @@ type Key struct {
 // never name the bad value, while Load's rules report every bad key with value, rule and fix.
 func ParseProject(raw []byte) (Project, error) {
 	var file struct {
-		Name   string `yaml:"name"`
-		Config map[string]struct {
-			Type        string  `yaml:"type"`
-			Description string  `yaml:"description"`
-			Default     *string `yaml:"default"`
-			Secret      bool    `yaml:"secret"`
-		} `yaml:"config"`
+		Name   string               `yaml:"name"`
+		Config map[string]yaml.Node `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(raw, &file); err != nil {
 		return Project{}, fmt.Errorf("Pulumi.yaml: %w", err)
@@ -47,7 +42,20 @@ func ParseProject(raw []byte) (Project, error) {
 	}
 	p := Project{Name: file.Name, Keys: map[string]Key{}}
 	var problems []string
-	for name, d := range file.Config {
+	for name, node := range file.Config {
+		if ns, _, found := strings.Cut(name, ":"); found && ns != file.Name {
+			continue // a value for a provider (kubernetes:...), not a setting of this program
+		}
+		var d struct {
+			Type        string  `yaml:"type"`
+			Description string  `yaml:"description"`
+			Default     *string `yaml:"default"`
+			Secret      bool    `yaml:"secret"`
+		}
+		if err := node.Decode(&d); err != nil {
+			problems = append(problems, fmt.Sprintf("key %s: %v", name, err))
+			continue
+		}
 		switch {
 		case strings.Contains(name, ":"):
 			problems = append(problems, fmt.Sprintf("key %s: declare it without a namespace (the project's own, %s:, is implied)", name, file.Name))
