@@ -16,10 +16,10 @@ run: ## run Redis, the API and a worker on loopback and print a curl line
 	scripts/run-local.sh
 
 .PHONY: test
-test: deps test-program test-release test-app fuzz test-images e2e lint ## run every test (what CI runs)
+test: deps test-program test-release test-app fuzz test-images test-cluster acceptance lint ## run every test (what CI runs)
 
 .PHONY: deps
-deps: ## install the Debian packages the tests need (only the missing ones)
+deps: ## install what the tests need (Debian packages, the Pulumi engine; only the missing ones)
 	scripts/install-deps.sh
 
 .PHONY: test-program
@@ -45,16 +45,21 @@ fuzz: ## run each fuzz target briefly (FUZZTIME=10s)
 test-images: ## build the real images in a local Docker engine and run a job through them
 	cd app && go test -tags imagetest -count=1 -timeout 30m -v ./imagetest/
 
-.PHONY: e2e
-e2e: ## apply both stacks to a local control plane built from source and check them
-	cd test/cluster && go test -count=1 -timeout 40m -v ./e2e/
+.PHONY: test-cluster
+test-cluster: ## the local cluster: its helpers, and a real node running pods from the loopback registry
+	cd test/cluster && go vet ./... && go test -count=1 ./binaries ./controlplane ./ociimage
+	cd test/cluster && go test -count=1 -timeout 40m -v ./realnode/
+
+.PHONY: acceptance
+acceptance: ## the release workflow with the real Pulumi engine, on the local cluster's real node
+	cd test/cluster && go test -count=1 -timeout 60m -v ./acceptance/
 
 .PHONY: cluster-up
-cluster-up: ## start the local control plane (kubeconfig in test/cluster/.run/kubeconfig)
+cluster-up: ## start the local cluster (kubeconfig and kubectl in test/cluster/.run/)
 	cd test/cluster && go run ./cmd/cluster up
 
 .PHONY: cluster-down
-cluster-down: ## stop exactly the processes cluster-up started
+cluster-down: ## stop exactly what cluster-up started (and the local state kept with it)
 	cd test/cluster && go run ./cmd/cluster down
 
 .PHONY: lint
@@ -69,13 +74,18 @@ bench: ## load the API and worker against a real Redis and print the figures
 ##@ deploy
 # STACK names one stack; without it up and preview take every stack, each after its source.
 stacks = $(if $(STACK),$(STACK),$$(go run ./tools/release stacks))
+# What deploying with the no-account defaults needs (only missing ones are installed): the Pulumi
+# engine, the private Docker engine and its base images, the loopback registry, the local node.
+deploy_deps = pulumi curl dockerd debootstrap docker-registry containerd runc iptables /usr/lib/cni/bridge
 
 .PHONY: preview
 preview: ## show what `up` would change: make preview [STACK=test]
+	scripts/install-deps.sh $(deploy_deps)
 	for s in $(stacks); do scripts/pulumi.sh preview "$$s" --diff; done
 
 .PHONY: up
 up: ## deploy every stack and run a job through each NodePort, or one: make up [STACK=test]
+	scripts/install-deps.sh $(deploy_deps)
 	$(if $(STACK),scripts/pulumi.sh up "$(STACK)" --yes,scripts/up-all.sh)
 
 .PHONY: destroy

@@ -1,0 +1,49 @@
+package acceptance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seeds is step 9, for docs/performance.md: the seeds' way on the same cluster, six hand-kept YAML
+// files (testdata/seeds) applied with kubectl, first at the first version, then with the image
+// tags edited to the next one, each timed to every Deployment rolled out.
+func (w *workflow) seeds(t *testing.T) {
+	kubectl := w.e.cluster.Kubectl
+	dir := filepath.Join(filepath.Dir(w.p.dir), "seeds")
+	files, err := filepath.Glob(filepath.Join("testdata", "seeds", "*.yml"))
+	if err != nil || len(files) != 6 {
+		t.Fatalf("testdata/seeds holds %d files (%v), want the seeds' six", len(files), err)
+	}
+	edit := func(version string) {
+		// What a person does at a release: set the image tags by hand.
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, filepath.Join(dir, filepath.Base(f)), []byte(strings.ReplaceAll(string(b), "${VERSION}", version)), 0o644)
+		}
+	}
+	w.p.must(t, kubectl, "create", "namespace", "seeds")
+	t.Cleanup(func() { w.p.run(t, w.p.dir, kubectl, "delete", "namespace", "seeds", "--wait=true", "--timeout=3m") })
+	for _, v := range []struct{ version, what string }{
+		{w.v0, "seeds' way: kubectl apply -f of six files, first deploy"},
+		{w.v1, "seeds' way: tags edited by hand, kubectl apply -f again"},
+	} {
+		edit(v.version)
+		start := time.Now()
+		w.p.must(t, kubectl, "apply", "-n", "seeds", "-f", dir)
+		w.k.waitRolledOut(t, "seeds", rollout)
+		figure(v.what, time.Since(start))
+	}
+	api := newJobsAPI("http://localhost:30242")
+	api.waitReady(t, time.Minute)
+	api.checkPrimes(t)
+	if v := api.version(t); v != w.v1 {
+		t.Errorf("the seeds' API reports %s, want %s", v, w.v1)
+	}
+}

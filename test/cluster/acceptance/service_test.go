@@ -1,0 +1,197 @@
+package acceptance
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// jobsAPI talks to one environment's API through its NodePort, as a user outside the cluster.
+type jobsAPI struct {
+	url    string
+	client *http.Client
+}
+
+func newJobsAPI(url string) *jobsAPI {
+	return &jobsAPI{url: url, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// record is a job as the API returns it.
+type record struct {
+	ID       string          `json:"id"`
+	Kind     string          `json:"kind"`
+	Status   string          `json:"status"`
+	Attempts int             `json:"attempts"`
+	Error    string          `json:"error"`
+	Result   json.RawMessage `json:"result"`
+}
+
+// submit posts a job and returns the HTTP status and, when accepted, the record.
+func (a *jobsAPI) submit(kind string, input any) (int, record, error) {
+	body, err := json.Marshal(map[string]any{"kind": kind, "input": input})
+	if err != nil {
+		return 0, record{}, err
+	}
+	resp, err := a.client.Post(a.url+"/jobs", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, record{}, err
+	}
+	defer resp.Body.Close()
+	var rec record
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusCreated {
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return resp.StatusCode, record{}, fmt.Errorf("POST /jobs answered %s", b)
+		}
+	}
+	return resp.StatusCode, rec, nil
+}
+
+func (a *jobsAPI) mustSubmit(t *testing.T, kind string, input any) record {
+	t.Helper()
+	code, rec, err := a.submit(kind, input)
+	if err != nil || code != http.StatusCreated {
+		t.Fatalf("POST %s/jobs %s: status %d, %v", a.url, kind, code, err)
+	}
+	return rec
+}
+
+func (a *jobsAPI) getJSON(path string, into any) (int, error) {
+	resp, err := a.client.Get(a.url + path)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return resp.StatusCode, json.Unmarshal(b, into)
+}
+
+func (a *jobsAPI) job(t *testing.T, id string) record {
+	t.Helper()
+	var rec record
+	if _, err := a.getJSON("/jobs/"+id, &rec); err != nil {
+		t.Fatalf("%s: %v", a.url, err)
+	}
+	return rec
+}
+
+// waitDone waits until a job has ended and returns it.
+func (a *jobsAPI) waitDone(t *testing.T, id string, timeout time.Duration) record {
+	t.Helper()
+	var rec record
+	eventually(t, timeout, "job "+id+" done", func() (bool, string) {
+		if _, err := a.getJSON("/jobs/"+id, &rec); err != nil {
+			return false, err.Error()
+		}
+		return rec.Status == "succeeded" || rec.Status == "failed", "status " + rec.Status
+	})
+	return rec
+}
+
+func (a *jobsAPI) version(t *testing.T) string {
+	t.Helper()
+	var v struct {
+		Version string `json:"version"`
+	}
+	if _, err := a.getJSON("/version", &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Version
+}
+
+// list returns the newest jobs.
+func (a *jobsAPI) list(t *testing.T, limit int) []record {
+	t.Helper()
+	var page struct {
+		Jobs []record `json:"jobs"`
+	}
+	if _, err := a.getJSON(fmt.Sprintf("/jobs?limit=%d", limit), &page); err != nil {
+		t.Fatal(err)
+	}
+	return page.Jobs
+}
+
+// waitReady waits until the API answers /readyz (Redis reachable).
+func (a *jobsAPI) waitReady(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, a.url+"/readyz", func() (bool, string) {
+		resp, err := a.client.Get(a.url + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+}
+
+// checkPrimes submits primes 1..100 and checks the answer: 25 primes.
+func (a *jobsAPI) checkPrimes(t *testing.T) record {
+	t.Helper()
+	rec := a.mustSubmit(t, "primes", map[string]int{"start": 1, "end": 100})
+	done := a.waitDone(t, rec.ID, time.Minute)
+	var res struct {
+		Count int `json:"count"`
+	}
+	if done.Status != "succeeded" || json.Unmarshal(done.Result, &res) != nil || res.Count != 25 {
+		t.Fatalf("primes 1..100 through %s: %+v (result %s), want succeeded with count 25", a.url, done, done.Result)
+	}
+	return done
+}
+
+// load keeps submitting small jobs until stopped, and remembers every job the API accepted and
+// how many submissions it refused or that failed on the way.
+type load struct {
+	api      *jobsAPI
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	accepted []string
+	refused  map[string]int // reason -> count
+}
+
+func startLoad(api *jobsAPI, clients int) *load {
+	l := &load{api: api, stop: make(chan struct{}), refused: map[string]int{}}
+	for range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				code, rec, err := api.submit("stats", map[string]any{"values": []float64{1, 2, 3, 4}})
+				l.mu.Lock()
+				switch {
+				case err != nil:
+					l.refused["error: "+err.Error()]++
+				case code == http.StatusCreated:
+					l.accepted = append(l.accepted, rec.ID)
+				default:
+					l.refused[fmt.Sprintf("HTTP %d", code)]++
+				}
+				l.mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) finish() (accepted []string, refused map[string]int) {
+	close(l.stop)
+	l.wg.Wait()
+	return l.accepted, l.refused
+}
