@@ -33,6 +33,9 @@ type appDeployment struct {
 	replicas    int
 	extraEnv    corev1.EnvVarArray
 	gracePeriod int
+	// drainSeconds delays SIGTERM after a pod starts terminating, so clients stop being routed to
+	// it before it stops listening (0: no delay). The kubelet sleeps: no shell in the image needed.
+	drainSeconds int
 }
 
 func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
@@ -43,6 +46,12 @@ func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts .
 	}
 	env = append(env, d.extraEnv...)
 
+	var lifecycle *corev1.LifecycleArgs
+	if d.drainSeconds > 0 {
+		lifecycle = &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(d.drainSeconds)},
+		}}
+	}
 	l := in.labels
 	name := objectName(in.env, d.component)
 	return appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
@@ -79,6 +88,7 @@ func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts .
 						}},
 						ReadinessProbe:  httpProbe("/readyz", 5, 3),
 						LivenessProbe:   httpProbe("/healthz", 10, 3),
+						Lifecycle:       lifecycle,
 						Resources:       resources("50m", "64Mi", "500m", "256Mi"),
 						SecurityContext: containerSecurity(),
 					}},

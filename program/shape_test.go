@@ -49,6 +49,23 @@ func TestEnvironmentHardening(t *testing.T) {
 	}
 	worker := in(t, r.one(t, typeDeployment, "test-worker"))
 	want(t, "worker grace period", worker, int64(60), "spec", "template", "spec", "terminationGracePeriodSeconds")
+	if at(worker, "spec", "template", "spec", "containers", 0, "lifecycle") != nil {
+		t.Error("the worker has a lifecycle hook; it serves no clients to drain")
+	}
+}
+
+// TestAPIDrainsBeforeItStops: a terminating API pod keeps serving for a few seconds, and its grace
+// period still leaves the API its 20 s of HTTP shutdown after that.
+func TestAPIDrainsBeforeItStops(t *testing.T) {
+	r := mustRun(t, "test", runOptions{})
+	pod := at(in(t, r.one(t, typeDeployment, "test-api")), "spec", "template", "spec")
+	hook, _ := at(pod, "containers", 0, "lifecycle", "preStop", "sleep", "seconds").(int64)
+	if hook <= 0 {
+		t.Fatalf("the API has no preStop sleep: %v", at(pod, "containers", 0, "lifecycle"))
+	}
+	if grace, _ := at(pod, "terminationGracePeriodSeconds").(int64); grace < hook+20 {
+		t.Errorf("grace period %d leaves the API less than its 20 s of shutdown after a %d s drain", grace, hook)
+	}
 }
 
 // TestLabelsAndSelectors checks the label rules of docs/contracts.md on every object.
