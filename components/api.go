@@ -7,14 +7,9 @@ import (
 	"github.com/example/jobs/settings"
 )
 
-const (
-	// apiDrainSeconds keeps a terminating API pod serving while kube-proxy takes it out of the
-	// Service.
-	apiDrainSeconds = 5
-	// apiShutdownGrace covers the API's HTTP shutdown after SIGTERM (20 s at most,
-	// docs/contracts.md) with a margin; the grace period is the drain plus this.
-	apiShutdownGrace = 25
-)
+// apiShutdownGrace covers the API's HTTP shutdown after SIGTERM (20 s at most, docs/contracts.md)
+// with a margin; the grace period is the drain plus this.
+const apiShutdownGrace = 25
 
 type api struct {
 	nodePort pulumi.IntOutput
@@ -28,8 +23,8 @@ func newAPI(ctx *pulumi.Context, cfg settings.API, in appInputs, image pulumi.St
 		// The drain keeps a terminating pod serving while kube-proxy takes it out of the Service:
 		// without it, requests that reach the pod after it stops listening are refused (a rollout
 		// under load on the real engine lost 26 of 1,362 submissions that way).
-		drainSeconds: apiDrainSeconds,
-		gracePeriod:  apiDrainSeconds + apiShutdownGrace,
+		drainSeconds: cfg.DrainSeconds,
+		gracePeriod:  cfg.DrainSeconds + apiShutdownGrace,
 	}, opts...); err != nil {
 		return nil, err
 	}

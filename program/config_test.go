@@ -29,6 +29,8 @@ func TestConfigRules(t *testing.T) {
 			"config jobs:nodePort is required but not set" + fix + "nodePort <value>"},
 		{"nodeHost", "test", runOptions{set: map[string]string{"jobs:nodeHost": "my_host"}},
 			`config jobs:nodeHost = "my_host" is invalid: must be a lowercase DNS name or an IP address, the host where the cluster's NodePorts are reached (e.g. localhost)` + fix + "nodeHost <value>"},
+		{"apiDrainSeconds too long", "test", runOptions{set: map[string]string{"jobs:apiDrainSeconds": "90"}},
+			`config jobs:apiDrainSeconds = "90" is invalid: must be a whole number from 0 to 60` + fix + "apiDrainSeconds <value>"},
 		{"apiReplicas zero", "test", runOptions{set: map[string]string{"jobs:apiReplicas": "0"}},
 			`config jobs:apiReplicas = "0" is invalid: must be a whole number from 1 to 20` + fix + "apiReplicas <value>"},
 		{"workerReplicas negative", "prod", runOptions{set: map[string]string{"jobs:workerReplicas": "-1"}},

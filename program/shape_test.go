@@ -1,6 +1,7 @@
 package program
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,17 +55,24 @@ func TestEnvironmentHardening(t *testing.T) {
 	}
 }
 
-// TestAPIDrainsBeforeItStops: a terminating API pod keeps serving for a few seconds, and its grace
-// period still leaves the API its 20 s of HTTP shutdown after that.
+// TestAPIDrainsBeforeItStops: a terminating API pod keeps serving for jobs:apiDrainSeconds, and its
+// grace period still leaves the API its 20 s of HTTP shutdown after that; 0 means no drain.
 func TestAPIDrainsBeforeItStops(t *testing.T) {
-	r := mustRun(t, "test", runOptions{})
-	pod := at(in(t, r.one(t, typeDeployment, "test-api")), "spec", "template", "spec")
-	hook, _ := at(pod, "containers", 0, "lifecycle", "preStop", "sleep", "seconds").(int64)
-	if hook <= 0 {
-		t.Fatalf("the API has no preStop sleep: %v", at(pod, "containers", 0, "lifecycle"))
-	}
-	if grace, _ := at(pod, "terminationGracePeriodSeconds").(int64); grace < hook+20 {
-		t.Errorf("grace period %d leaves the API less than its 20 s of shutdown after a %d s drain", grace, hook)
+	drain := stackSettings(t, root, "test").API.DrainSeconds
+	for _, seconds := range []int{drain, 0, 45} {
+		r := mustRun(t, "test", runOptions{set: map[string]string{"jobs:apiDrainSeconds": itoa(seconds)}})
+		api := in(t, r.one(t, typeDeployment, "test-api"))
+		pod := at(api, "spec", "template", "spec")
+		hook := at(pod, "containers", 0, "lifecycle", "preStop", "sleep", "seconds")
+		switch {
+		case seconds == 0 && hook != nil:
+			t.Errorf("drain 0: preStop %v, want none", hook)
+		case seconds > 0 && hook != int64(seconds):
+			t.Errorf("drain %d: preStop sleeps %v", seconds, hook)
+		}
+		if grace, _ := at(pod, "terminationGracePeriodSeconds").(int64); grace < int64(seconds)+20 {
+			t.Errorf("drain %d: grace period %d leaves the API less than its 20 s of shutdown", seconds, grace)
+		}
 	}
 }
 
@@ -225,3 +233,5 @@ func TestInputLinks(t *testing.T) {
 	want(t, "redisAddress output", r.exports, address, "redisAddress")
 	want(t, "namespace output", r.exports, mockengine.TraceName("test-jobs"), "namespace")
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

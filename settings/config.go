@@ -47,6 +47,8 @@ type API struct {
 	Replicas int
 	NodePort int
 	NodeHost string // where NodePorts are reached, for the url output
+	// DrainSeconds is how long a terminating pod keeps serving before SIGTERM.
+	DrainSeconds int
 }
 
 // Worker is the worker Deployment.
@@ -115,6 +117,7 @@ func Load(stack string, p Project, values map[string]Value) (Config, error) {
 	c.API.Replicas = r.integer("apiReplicas", 1, maxReplicas, "")
 	c.API.NodePort = r.integer("nodePort", 30000, 32767, "the Kubernetes NodePort range")
 	c.API.NodeHost = r.text("nodeHost", checkHost)
+	c.API.DrainSeconds = r.integer("apiDrainSeconds", 0, 60, "")
 
 	c.Worker.Replicas = r.integer("workerReplicas", 1, maxReplicas, "")
 	c.Worker.Concurrency = r.integer("workerConcurrency", 1, maxConcurrency, "")

@@ -67,6 +67,7 @@ func TestDefaultsComeFromPulumiYAML(t *testing.T) {
 	}
 	got := map[string]string{
 		"apiReplicas": strconv.Itoa(c.API.Replicas), "workerReplicas": strconv.Itoa(c.Worker.Replicas),
+		"apiDrainSeconds":   strconv.Itoa(c.API.DrainSeconds),
 		"workerConcurrency": strconv.Itoa(c.Worker.Concurrency), "redisImage": c.Redis.Image,
 		"storageClass": c.Redis.StorageClass, "protectData": strconv.FormatBool(c.Redis.ProtectData),
 		"imagePullPolicy": c.Images.PullPolicy, "registryUsername": loginUser(c),
