@@ -5,8 +5,8 @@
 #
 # usage: scripts/install-deps.sh [COMMAND...]   (no COMMAND: everything `make test` needs)
 #   pulumi              the real Pulumi engine (CLI, Go language host, kubernetes and docker plugins)
-#                       at the versions go.mod pins: from ../shared/pulumi-toolchain (or
-#                       $PULUMI_TOOLCHAIN_DIR) where that folder exists, else Pulumi's own installer
+#                       at the versions go.mod pins: from a shared/pulumi-toolchain folder beside the
+#                       checkout (or $PULUMI_TOOLCHAIN_DIR) where there is one, else Pulumi's installer
 #   curl                make up's jobs through the NodePorts, make run, the local Redis image
 #   redis-server        the service's tests, `make run`, `make bench`, the e2e contract check
 #   dockerd             the real-image test (engine started by scripts/dockerd.sh)
@@ -28,9 +28,21 @@ wanted=("$@")
 
 # The CLI version of the engine the toolchain holds; its plugins equal the SDKs in go.mod.
 pulumi_version=3.259.0
+# The toolchain folder: $PULUMI_TOOLCHAIN_DIR, else shared/pulumi-toolchain beside the checkout or
+# one level further up (a clone inside a work folder).
+toolchain_dir() {
+	local d
+	for d in "${PULUMI_TOOLCHAIN_DIR:-}" "$root/../shared/pulumi-toolchain" "$root/../../shared/pulumi-toolchain"; do
+		if [ -n "$d" ] && [ -x "$d/install.sh" ]; then
+			echo "$d"
+			return
+		fi
+	done
+}
 install_pulumi() {
-	local toolchain=${PULUMI_TOOLCHAIN_DIR:-$root/../shared/pulumi-toolchain}
-	if [ -x "$toolchain/install.sh" ]; then
+	local toolchain
+	toolchain=$(toolchain_dir)
+	if [ -n "$toolchain" ]; then
 		"$toolchain/install.sh" --check || "$toolchain/install.sh" >&2
 		return
 	fi
@@ -44,7 +56,7 @@ for cmd in "${wanted[@]}"; do
 	if [ "$cmd" = pulumi ]; then
 		want_pulumi=1
 		# Pulumi's installer needs curl.
-		[ -x "${PULUMI_TOOLCHAIN_DIR:-$root/../shared/pulumi-toolchain}/install.sh" ] || command -v curl >/dev/null 2>&1 || missing+=(curl)
+		[ -n "$(toolchain_dir)" ] || command -v curl >/dev/null 2>&1 || missing+=(curl)
 		continue
 	fi
 	[ -n "${package[$cmd]:-}" ] || {
