@@ -9,8 +9,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { echo "up-all: $*" >&2; }
 
-mapfile -t stacks < <(go run ./tools/release stacks)
 start=$(date +%s)
+mapfile -t stacks < <(go run ./tools/release stacks)
 for stack in "${stacks[@]}"; do
 	say "deploying stack $stack"
 	scripts/pulumi.sh up "$stack" --yes --skip-preview --suppress-progress
@@ -36,7 +36,8 @@ for stack in "${stacks[@]}"; do
 	done
 	cat <<MSG
 
-Stack $stack runs version $version at $url; a primes job went through its NodePort:
+Stack $stack runs version $version at $url; a primes job went through its NodePort
+$(($(date +%s) - start)) s after make up started:
   $record
 Submit a job (keeps its id in ID):
   ID=\$(curl -sS -X POST $url/jobs -H 'Content-Type: application/json' -d '$job' | sed -n 's/.*"id":"\\([^"]*\\)".*/\\1/p'); echo \$ID

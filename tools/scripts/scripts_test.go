@@ -88,7 +88,7 @@ func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
 	}{
 		{[]string{"preview", "staging"}, "STACK='staging' is not a stack of this project (no Pulumi.staging.yaml): use one of: prod test"},
 		{[]string{"preview", "../x"}, "STACK='../x' is not a stack of this project"},
-		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|destroy|output STACK"},
+		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK"},
 	} {
 		code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi.sh", c.args...)
 		if code != 2 || !strings.Contains(out, c.want) {
@@ -97,18 +97,45 @@ func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
 	}
 }
 
-func TestPulumiWrapperNeedsAClusterWhenKubeconfigIsUnset(t *testing.T) {
+// localState is where the no-account defaults keep the state of the local cluster's stacks.
+var localState = filepath.Join(root, "test/cluster/.run/pulumi-state")
+
+// noLocalCluster fails the test when a local cluster runs (its kubeconfig exists), and removes on
+// cleanup the local state folder the wrapper's defaults create, unless it was there before.
+func noLocalCluster(t *testing.T) {
+	t.Helper()
 	if _, err := os.Stat(filepath.Join(root, "test/cluster/.run/kubeconfig")); err == nil {
-		t.Fatal("a local control plane is running (test/cluster/.run/kubeconfig exists): stop it with make cluster-down, then rerun")
+		t.Fatal("a local cluster is running (test/cluster/.run/kubeconfig exists): stop it with make down, then rerun")
 	}
+	if _, err := os.Stat(localState); os.IsNotExist(err) {
+		t.Cleanup(func() { os.Remove(localState) })
+	}
+}
+
+// TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset: with no KUBECONFIG and no local
+// cluster, up starts one (here a stand-in go command records the call and fails, so no cluster
+// really starts); destroy has nothing to destroy and says so.
+func TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset(t *testing.T) {
+	noLocalCluster(t)
 	path := binDir(t)
-	fake := filepath.Join(path, "pulumi")
-	if err := os.WriteFile(fake, []byte(fakePulumi), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, out := run(t, []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + filepath.Join(t.TempDir(), "log")}, "", "scripts/pulumi.sh", "up", "test")
-	if code != 2 || !strings.Contains(out, "run 'make cluster-up' first, or export KUBECONFIG") {
-		t.Fatalf("exit %d, output:\n%s\nwant exit 2 and how to get a cluster", code, out)
+	goLog := filepath.Join(t.TempDir(), "go.log")
+	fakeGo := "#!/bin/bash\necho \"go $* in $PWD\" >>" + goLog + "\necho 'stand-in go: no cluster today' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(path, "go"), []byte(fakeGo), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + filepath.Join(t.TempDir(), "log")}
+	code, out := run(t, env, "", "scripts/pulumi.sh", "up", "test")
+	b, _ := os.ReadFile(goLog)
+	if code == 0 || !strings.Contains(out, "KUBECONFIG is unset: starting the local cluster") ||
+		strings.TrimSpace(string(b)) != "go run ./cmd/cluster up in "+filepath.Join(root, "test/cluster") {
+		t.Fatalf("up: exit %d, output:\n%s\ngo calls:\n%s\nwant the wrapper to start the local cluster with go run ./cmd/cluster up, and stop when that fails", code, out, b)
+	}
+	code, out = run(t, env, "", "scripts/pulumi.sh", "destroy", "test")
+	if code != 2 || !strings.Contains(out, "no local cluster runs, so stack test has nothing deployed on it") {
+		t.Fatalf("destroy: exit %d, output:\n%s\nwant exit 2 saying there is nothing to destroy", code, out)
 	}
 }
 
@@ -118,7 +145,8 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := filepath.Join(t.TempDir(), "log")
-	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig"}
+	// A cluster and a Docker engine of the caller's: no local ones are started.
+	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig", "DOCKER_HOST=unix:///some/docker.sock"}
 	code, out := run(t, env, "", "scripts/pulumi.sh", "preview", "prod", "--diff")
 	if code != 0 {
 		t.Fatalf("exit %d, output:\n%s", code, out)
@@ -135,6 +163,7 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 		"call: config set --secret redisPassword -s prod" + defaults,
 		"stdin: ", // checked below: a generated password
 		"call: config get registry -s prod" + defaults,
+		"call: config get redisImage -s prod" + defaults,
 		"call: preview -s prod --diff" + defaults,
 	}
 	if len(calls) != len(want) {
@@ -168,9 +197,7 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 }
 
 func TestPulumiWrapperReadsOutputsWithoutACluster(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(root, "test/cluster/.run/kubeconfig")); err == nil {
-		t.Fatal("a local control plane is running (test/cluster/.run/kubeconfig exists): stop it with make cluster-down, then rerun")
-	}
+	noLocalCluster(t)
 	path := binDir(t)
 	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
 		t.Fatal(err)
@@ -181,28 +208,35 @@ func TestPulumiWrapperReadsOutputsWithoutACluster(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 	b, _ := os.ReadFile(log)
-	want := "call: stack output -s test url | backend=file://" + root + "/.pulumi-state | passphrase-set=yes | kubeconfig="
+	want := "call: stack output -s test url | backend=file://" + localState + " | passphrase-set=yes | kubeconfig=" + root + "/test/cluster/.run/kubeconfig"
 	if got := strings.TrimSpace(string(b)); got != want {
 		t.Errorf("pulumi calls:\n%s\nwant only:\n%s", got, want)
 	}
 }
 
-// `make promote` reads test's outputs through pulumi-env.sh: it must see the very backend that
-// `make up` (scripts/pulumi.sh) writes, and the caller's settings must win there too.
+// `make promote` reads the source stack's outputs through pulumi-env.sh: it must see the very
+// backend that `make up` (scripts/pulumi.sh) writes, the local cluster's or .pulumi-state/, and the
+// caller's settings must win there too.
 func TestPromoteSeesTheWrappersBackend(t *testing.T) {
+	noLocalCluster(t)
 	path := binDir(t)
-	code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi-env.sh", "env")
-	if code != 0 {
-		t.Fatalf("exit %d, output:\n%s", code, out)
-	}
-	for _, want := range []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "PULUMI_CONFIG_PASSPHRASE=\n"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("defaults:\n%s\nwant a line %q", out, want)
+	for _, c := range []struct {
+		env  []string
+		want []string
+	}{
+		{nil, []string{"PULUMI_BACKEND_URL=file://" + localState + "\n", "PULUMI_CONFIG_PASSPHRASE=\n", "KUBECONFIG=" + root + "/test/cluster/.run/kubeconfig\n"}},
+		{[]string{"KUBECONFIG=/k"}, []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "KUBECONFIG=/k\n"}},
+		{[]string{"PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, []string{"PULUMI_BACKEND_URL=s3://bucket\n", "PULUMI_CONFIG_PASSPHRASE=p\n"}},
+	} {
+		code, out := run(t, append([]string{"PATH=" + path}, c.env...), "", "scripts/pulumi-env.sh", "env")
+		if code != 0 {
+			t.Fatalf("%v: exit %d, output:\n%s", c.env, code, out)
 		}
-	}
-	code, out = run(t, []string{"PATH=" + path, "PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, "", "scripts/pulumi-env.sh", "env")
-	if code != 0 || !strings.Contains(out, "PULUMI_BACKEND_URL=s3://bucket\n") || !strings.Contains(out, "PULUMI_CONFIG_PASSPHRASE=p\n") {
-		t.Errorf("with the caller's settings: exit %d, output:\n%s\nwant them unchanged", code, out)
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("with %v:\n%s\nwant a line %q", c.env, out, w)
+			}
+		}
 	}
 }
 

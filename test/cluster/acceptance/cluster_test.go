@@ -141,64 +141,50 @@ func (k *kube) generations(t *testing.T, ns string) map[string]int64 {
 	return out
 }
 
-// versions maps every object of the kinds a stack creates to its resourceVersion, so a step can
-// show which objects it touched.
+// listers list every kind of object a stack creates, in one namespace ("" for all).
+func (k *kube) listers(ctx context.Context, ns string, opts metav1.ListOptions) map[string]func() (runtime.Object, error) {
+	return map[string]func() (runtime.Object, error){
+		"Deployment":            func() (runtime.Object, error) { return k.cs.AppsV1().Deployments(ns).List(ctx, opts) },
+		"Pod":                   func() (runtime.Object, error) { return k.cs.CoreV1().Pods(ns).List(ctx, opts) },
+		"Service":               func() (runtime.Object, error) { return k.cs.CoreV1().Services(ns).List(ctx, opts) },
+		"PersistentVolumeClaim": func() (runtime.Object, error) { return k.cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, opts) },
+		"ConfigMap":             func() (runtime.Object, error) { return k.cs.CoreV1().ConfigMaps(ns).List(ctx, opts) },
+		"Secret":                func() (runtime.Object, error) { return k.cs.CoreV1().Secrets(ns).List(ctx, opts) },
+		"NetworkPolicy":         func() (runtime.Object, error) { return k.cs.NetworkingV1().NetworkPolicies(ns).List(ctx, opts) },
+	}
+}
+
+// versions maps every object the program made in a namespace (pods aside: they come and go with
+// rollouts) to what moves when someone changes it, so a step can show which objects it touched:
+// a Deployment's generation (its resourceVersion moves with every status update of a rollout),
+// any other object's resourceVersion.
 func (k *kube) versions(t *testing.T, ns string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
 	out := map[string]string{}
-	add := func(kind string, items []metav1.ObjectMeta) {
-		for _, m := range items {
-			out[kind+"/"+m.Name] = m.ResourceVersion
+	for kind, list := range k.listers(context.Background(), ns, metav1.ListOptions{LabelSelector: partOf}) {
+		if kind == "Pod" {
+			continue
 		}
-	}
-	must := func(err error) {
+		l, err := list()
 		if err != nil {
 			t.Fatal(err)
 		}
+		items, err := apimeta.ExtractList(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range items {
+			m, err := apimeta.Accessor(item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := m.GetResourceVersion()
+			if kind == "Deployment" {
+				v = fmt.Sprintf("generation %d", m.GetGeneration())
+			}
+			out[kind+"/"+m.GetName()] = v
+		}
 	}
-	deps, err := k.cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-	must(err)
-	var metas []metav1.ObjectMeta
-	for _, o := range deps.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("Deployment", metas)
-	metas = nil
-	svcs, err := k.cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
-	must(err)
-	for _, o := range svcs.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("Service", metas)
-	metas = nil
-	cms, err := k.cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: partOf})
-	must(err)
-	for _, o := range cms.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("ConfigMap", metas)
-	metas = nil
-	secrets, err := k.cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: partOf})
-	must(err)
-	for _, o := range secrets.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("Secret", metas)
-	metas = nil
-	pvcs, err := k.cs.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{})
-	must(err)
-	for _, o := range pvcs.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("PersistentVolumeClaim", metas)
-	metas = nil
-	pols, err := k.cs.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
-	must(err)
-	for _, o := range pols.Items {
-		metas = append(metas, o.ObjectMeta)
-	}
-	add("NetworkPolicy", metas)
 	return out
 }
 
@@ -263,16 +249,7 @@ func (k *kube) leftovers(t *testing.T, stacks []string) []string {
 			t.Fatal(err)
 		}
 	}
-	opts := metav1.ListOptions{LabelSelector: partOf}
-	for kind, list := range map[string]func() (runtime.Object, error){
-		"Deployment":            func() (runtime.Object, error) { return k.cs.AppsV1().Deployments("").List(ctx, opts) },
-		"Pod":                   func() (runtime.Object, error) { return k.cs.CoreV1().Pods("").List(ctx, opts) },
-		"Service":               func() (runtime.Object, error) { return k.cs.CoreV1().Services("").List(ctx, opts) },
-		"PersistentVolumeClaim": func() (runtime.Object, error) { return k.cs.CoreV1().PersistentVolumeClaims("").List(ctx, opts) },
-		"ConfigMap":             func() (runtime.Object, error) { return k.cs.CoreV1().ConfigMaps("").List(ctx, opts) },
-		"Secret":                func() (runtime.Object, error) { return k.cs.CoreV1().Secrets("").List(ctx, opts) },
-		"NetworkPolicy":         func() (runtime.Object, error) { return k.cs.NetworkingV1().NetworkPolicies("").List(ctx, opts) },
-	} {
+	for kind, list := range k.listers(ctx, "", metav1.ListOptions{LabelSelector: partOf}) {
 		l, err := list()
 		if err != nil {
 			t.Fatal(err)

@@ -110,6 +110,21 @@ func (a *jobsAPI) version(t *testing.T) string {
 	return v.Version
 }
 
+// waitVersion waits until /version reports want: right after a rollout, a kept-alive connection
+// may still reach an old pod while it drains (the API's preStop sleep).
+func (a *jobsAPI) waitVersion(t *testing.T, want string, timeout time.Duration) {
+	t.Helper()
+	eventually(t, timeout, a.url+"/version says "+want, func() (bool, string) {
+		var v struct {
+			Version string `json:"version"`
+		}
+		if _, err := a.getJSON("/version", &v); err != nil {
+			return false, err.Error()
+		}
+		return v.Version == want, "it says " + v.Version
+	})
+}
+
 // list returns the newest jobs.
 func (a *jobsAPI) list(t *testing.T, limit int) []record {
 	t.Helper()
