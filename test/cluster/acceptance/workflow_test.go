@@ -476,7 +476,10 @@ func (w *workflow) promote(t *testing.T) {
 	}
 	w.checkEnvironment(t, w.target)
 	api := newJobsAPI(p.output(t, w.target, "url"))
-	api.checkPrimes(t)
+	done := api.checkPrimes(t)
+	if !slices.ContainsFunc(api.list(t, 100), func(r record) bool { return r.ID == done.ID }) {
+		t.Errorf("GET /jobs on %s does not list job %s", w.target, done.ID)
+	}
 	if v := api.version(t); v != w.v1 {
 		t.Errorf("%s /version says %s, want %s", w.target, v, w.v1)
 	}
