@@ -12,7 +12,7 @@ help: ## list the targets
 
 ##@ develop
 .PHONY: run
-run: ## run Redis, the API and a worker on loopback and print a curl line
+run: ## run Redis, the API and a worker on 127.0.0.1, no cluster, and print curl lines to try them
 	scripts/run-local.sh
 
 .PHONY: test
