@@ -32,7 +32,18 @@ CFG
 	exit 1
 	;;
 stop)
-	[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+	# Wait until it is gone: the next start (or a test checking whether 5000 is free) must not
+	# meet a registry that is still shutting down.
+	if [ -f "$pidfile" ]; then
+		pid=$(cat "$pidfile")
+		if kill "$pid" 2>/dev/null; then
+			for _ in $(seq 100); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+		fi
+	fi
 	rm -f "$pidfile"
 	;;
 *)

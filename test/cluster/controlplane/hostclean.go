@@ -102,10 +102,21 @@ func deleteBridge(bridge string) error {
 	}
 	var errs []error
 	for _, port := range bridgePorts(bridge) {
-		errs = append(errs, ipCmd("link", "del", port))
+		errs = append(errs, deleteLink(port))
 	}
-	errs = append(errs, ipCmd("link", "del", bridge))
+	errs = append(errs, deleteLink(bridge))
 	return errors.Join(errs...)
+}
+
+// deleteLink deletes an interface. One that is gone by the time ip runs is what was wanted: a
+// pod's veth vanishes on its own when the kernel tears down the pod's network namespace, which
+// may happen between listing the bridge's ports and deleting them.
+func deleteLink(name string) error {
+	err := ipCmd("link", "del", name)
+	if err != nil && !linkExists(name) {
+		return nil
+	}
+	return err
 }
 
 func ipCmd(args ...string) error {
