@@ -79,7 +79,7 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
 		return err
 	}
-	if err := checkNodeHost(n); err != nil {
+	if err := checkNodeHost(n, logf); err != nil {
 		return err
 	}
 	if err := recordHost(n); err != nil {
@@ -161,7 +161,7 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 
 // checkNodeHost fails early, naming what to install or free, instead of
 // letting a component die with a cryptic error later.
-func checkNodeHost(n nodePaths) error {
+func checkNodeHost(n nodePaths, logf func(string, ...any)) error {
 	if os.Geteuid() != 0 {
 		return errors.New("the real node needs root (containerd, runc, iptables, cgroups, network interfaces)")
 	}
@@ -183,10 +183,25 @@ func checkNodeHost(n nodePaths) error {
 	if l := len(n.containerdSocket()) + len(".ttrpc"); l > 100 {
 		return fmt.Errorf("run directory %s is too deep for containerd's socket (%d bytes, limit about 100): use a shorter checkout path", n.dir, l)
 	}
-	if linkExists(nodeBridge) {
-		return fmt.Errorf("interface %s already exists: a previous node was not cleaned up; run `go run ./cmd/cluster down` in test/cluster (or `ip link del %s`)", nodeBridge, nodeBridge)
+	return reclaimStaleBridge(nodeBridge, nodeCgroup, logf)
+}
+
+// reclaimStaleBridge removes a bridge left by a node that no longer runs. It
+// is called with the node lock held and after the recorded owner was found
+// dead, so only a process in the node's cgroup can still use the bridge. A
+// node whose processes were killed (a test binary past its timeout, a
+// machine's session ended mid-run) leaves the bridge behind; refusing to
+// start then would make every later start fail until someone found the
+// checkout that made it.
+func reclaimStaleBridge(bridge, cgroup string, logf func(string, ...any)) error {
+	if !linkExists(bridge) {
+		return nil
 	}
-	return nil
+	if pids := cgroupPids(cgroup); len(pids) > 0 {
+		return fmt.Errorf("interface %s exists and processes %v still run in cgroup %s: a node started from another checkout runs; stop it with `go run ./cmd/cluster down` in that checkout's test/cluster", bridge, pids, cgroup)
+	}
+	logf("interface %s was left by a node that no longer runs (no process holds the node or runs in cgroup %s): removing it and its ports %v", bridge, cgroup, bridgePorts(bridge))
+	return deleteBridge(bridge)
 }
 
 // recordHost saves the sysctls, iptables rules and host directories the
