@@ -202,6 +202,9 @@ func TestSubmit(t *testing.T) {
 				if len(f.store.recs) != 0 {
 					t.Fatalf("a refused submission left %d records", len(f.store.recs))
 				}
+				if c.code == http.StatusServiceUnavailable && (w.Header().Get("Retry-After") != "1" || w.Header().Get("Connection") != "close") {
+					t.Errorf("503 headers %v: want Retry-After: 1 and Connection: close, so the retry may reach another pod", w.Header())
+				}
 				return
 			}
 			var rec jobs.Record

@@ -190,5 +190,9 @@ func (a *API) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	a.Log.Error("redis call failed", "path", r.URL.Path, "err", err)
 	w.Header().Set("Retry-After", "1")
+	// The failure may be this pod's alone: after a Redis password rotation, a pod draining with the
+	// old password fails while new pods work. A kept-alive connection would bring the retry back
+	// here; closing it lets the retry go through the Service to a pod that is ready.
+	w.Header().Set("Connection", "close")
 	web.Error(w, http.StatusServiceUnavailable, unavailable)
 }

@@ -150,10 +150,55 @@ func (a *jobsAPI) waitReady(t *testing.T, timeout time.Duration) {
 	})
 }
 
+// submitRetrying submits like a client that follows the API's 503 contract (docs/api.md): wait
+// Retry-After, then retry on a new connection, which the 503's Connection: close asks for. It
+// returns the accepted record and how many 503s came first; a 503 without Connection: close, or
+// any other refusal, fails the test.
+func (a *jobsAPI) submitRetrying(t *testing.T, kind string, input any, timeout time.Duration) (record, int) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"kind": kind, "input": input})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unavailable := 0
+	for deadline := time.Now().Add(timeout); ; {
+		resp, err := a.client.Post(a.url+"/jobs", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("POST %s/jobs %s: %v", a.url, kind, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusCreated:
+			var rec record
+			if err := json.Unmarshal(b, &rec); err != nil {
+				t.Fatalf("POST %s/jobs answered %s", a.url, b)
+			}
+			return rec, unavailable
+		case resp.StatusCode != http.StatusServiceUnavailable:
+			t.Fatalf("POST %s/jobs %s: status %d %s", a.url, kind, resp.StatusCode, b)
+		case !resp.Close:
+			t.Fatalf("POST %s/jobs answered 503 without Connection: close, so a retry comes back to the same pod: %s", a.url, b)
+		case time.Now().After(deadline):
+			t.Fatalf("POST %s/jobs still answers 503 after %s (%d times): %s", a.url, timeout, unavailable+1, b)
+		}
+		unavailable++
+		time.Sleep(time.Second) // Retry-After: 1
+	}
+}
+
 // checkPrimes submits primes 1..100 and checks the answer: 25 primes.
 func (a *jobsAPI) checkPrimes(t *testing.T) record {
 	t.Helper()
-	rec := a.mustSubmit(t, "primes", map[string]int{"start": 1, "end": 100})
+	return a.checkPrimesOf(t, a.mustSubmit(t, "primes", primes100))
+}
+
+// primes100 is checkPrimes's input: 25 primes.
+var primes100 = map[string]int{"start": 1, "end": 100}
+
+// checkPrimesOf waits for a submitted primes100 job and checks its answer.
+func (a *jobsAPI) checkPrimesOf(t *testing.T, rec record) record {
+	t.Helper()
 	done := a.waitDone(t, rec.ID, time.Minute)
 	var res struct {
 		Count int `json:"count"`

@@ -536,9 +536,12 @@ func (w *workflow) rotate(t *testing.T) {
 			t.Errorf("the rotation did not roll %s", name)
 		}
 	}
-	api.waitReady(t, time.Minute)
-	api.checkPrimes(t)
-	if got := api.job(t, kept.ID); got.Status != "succeeded" {
+	// Old API pods drain for jobs:apiDrainSeconds after up returns, and with the old password they
+	// answer 503: a client following the API's contract retries and reaches a new pod.
+	rec, unavailable := api.submitRetrying(t, "primes", primes100, time.Minute)
+	t.Logf("after the rotation %d submissions answered 503 (Connection: close) before one reached a pod with the new password", unavailable)
+	api.checkPrimesOf(t, rec)
+	if got := api.waitDone(t, kept.ID, time.Minute); got.Status != "succeeded" {
 		t.Errorf("job %s from before the rotation reads %+v", kept.ID, got)
 	}
 }
