@@ -36,6 +36,12 @@ func startProcess(runDir, name, exe string, args []string, env []string) (proces
 		return process{}, err
 	}
 	defer logFile.Close()
+	// The kernel names a process's executable with every symlink resolved (/proc/<pid>/exe), and
+	// alive compares against it: a checkout reached through a symlink would otherwise record a path
+	// that never matches, and Stop would take every process for gone and leave it running.
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = runDir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -97,7 +103,10 @@ func (p process) alive() bool {
 	}
 	exe = strings.TrimSuffix(exe, " (deleted)")
 	if exe != p.Exe {
-		return false
+		// A record written before startProcess resolved symlinks.
+		if resolved, err := filepath.EvalSymlinks(p.Exe); err != nil || resolved != exe {
+			return false
+		}
 	}
 	// A zombie has exited; only its parent's wait is missing.
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid))

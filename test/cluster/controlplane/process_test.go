@@ -55,6 +55,63 @@ func TestStopStopsExactlyTheRecordedProcesses(t *testing.T) {
 	}
 }
 
+// A checkout reached through a symlink (or a .bin that is a link) starts its binaries by a path the
+// kernel reports resolved; Stop must still recognise and stop them, even once the link has moved.
+func TestStopThroughASymlinkedPath(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatal("sleep (coreutils) is not installed")
+	}
+	if sleep, err = filepath.EvalSymlinks(sleep); err != nil {
+		t.Fatal(err)
+	}
+	linkDir := filepath.Join(t.TempDir(), "bin")
+	if err := os.Symlink(filepath.Dir(sleep), linkDir); err != nil {
+		t.Fatal(err)
+	}
+	runDir := t.TempDir()
+	recorded, err := startProcess(runDir, "etcd", filepath.Join(linkDir, filepath.Base(sleep)), []string{"60"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := process{Name: "etcd", Pid: recorded.Pid, Exe: sleep}
+	t.Cleanup(func() { _ = running.stop(time.Second) })
+	if err := os.Remove(linkDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(t.TempDir(), linkDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := Stop(runDir); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for running.alive() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if running.alive() {
+		t.Fatalf("pid %d, started as %s, still runs after Stop", recorded.Pid, filepath.Join(linkDir, filepath.Base(sleep)))
+	}
+}
+
+// A record from before startProcess resolved symlinks still matches its process.
+func TestAliveMatchesARecordThroughASymlink(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "self")
+	if err := os.Symlink(self, link); err != nil {
+		t.Fatal(err)
+	}
+	if !(process{Name: "test", Pid: os.Getpid(), Exe: link}).alive() {
+		t.Fatalf("a record naming %s (a link to %s) does not match this process", link, self)
+	}
+}
+
 func TestAliveIgnoresAReusedPid(t *testing.T) {
 	// Our own pid runs the test binary, not /bin/sleep: a stale record
 	// pointing at it must not be treated as the recorded program.
