@@ -62,6 +62,12 @@ func setUp(t *testing.T, tmp string) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
+	// What the node changes on the host, so the cleanup can check it all went back (issue 10:
+	// nothing a test starts outlives it), as the real node's own test does.
+	before, err := controlplane.CaptureHost()
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	c, err := controlplane.Start(ctx, clusterDir, controlplane.Options{RunDir: runDir, Log: os.Stderr})
 	if err != nil {
@@ -71,6 +77,9 @@ func setUp(t *testing.T, tmp string) *env {
 		if err := c.Stop(); err != nil {
 			t.Errorf("stop the cluster: %v", err)
 			return
+		}
+		for _, l := range controlplane.Leftovers(runDir, before) {
+			t.Errorf("the stopped cluster left behind: %s", l)
 		}
 		if !t.Failed() {
 			os.RemoveAll(runDir)
