@@ -41,7 +41,10 @@ func (w *workflow) seeds(t *testing.T) {
 		figure(v.what, time.Since(start))
 	}
 	api := newJobsAPI("http://localhost:30242")
+	// The seeds' API has no preStop drain: the replaced pod is killed as soon as it leaves the
+	// Service, and a kept-alive connection to it goes nowhere until the client's timeout. Waiting
+	// for the new version first, retrying on fresh connections, is what a client of the seeds does.
+	api.waitVersion(t, w.v1, time.Minute)
 	api.waitReady(t, time.Minute)
 	api.checkPrimes(t)
-	api.waitVersion(t, w.v1, time.Minute)
 }
