@@ -31,34 +31,42 @@ type record struct {
 	Result   json.RawMessage `json:"result"`
 }
 
-// submit posts a job and returns the HTTP status and, when accepted, the record.
-func (a *jobsAPI) submit(kind string, input any) (int, record, error) {
+// reply is the API's answer to one POST /jobs.
+type reply struct {
+	code   int
+	rec    record // when code is 201
+	body   []byte
+	closed bool // the API asked to close the connection (Connection: close)
+}
+
+// submit posts a job and returns the API's reply.
+func (a *jobsAPI) submit(kind string, input any) (reply, error) {
 	body, err := json.Marshal(map[string]any{"kind": kind, "input": input})
 	if err != nil {
-		return 0, record{}, err
+		return reply{}, err
 	}
 	resp, err := a.client.Post(a.url+"/jobs", "application/json", bytes.NewReader(body))
 	if err != nil {
-		return 0, record{}, err
+		return reply{}, err
 	}
 	defer resp.Body.Close()
-	var rec record
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusCreated {
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return resp.StatusCode, record{}, fmt.Errorf("POST /jobs answered %s", b)
+	r := reply{code: resp.StatusCode, body: b, closed: resp.Close}
+	if r.code == http.StatusCreated {
+		if err := json.Unmarshal(b, &r.rec); err != nil {
+			return r, fmt.Errorf("POST /jobs answered %s", b)
 		}
 	}
-	return resp.StatusCode, rec, nil
+	return r, nil
 }
 
 func (a *jobsAPI) mustSubmit(t *testing.T, kind string, input any) record {
 	t.Helper()
-	code, rec, err := a.submit(kind, input)
-	if err != nil || code != http.StatusCreated {
-		t.Fatalf("POST %s/jobs %s: status %d, %v", a.url, kind, code, err)
+	r, err := a.submit(kind, input)
+	if err != nil || r.code != http.StatusCreated {
+		t.Fatalf("POST %s/jobs %s: status %d, %v", a.url, kind, r.code, err)
 	}
-	return rec
+	return r.rec
 }
 
 func (a *jobsAPI) getJSON(path string, into any) (int, error) {
@@ -99,15 +107,22 @@ func (a *jobsAPI) waitDone(t *testing.T, id string, timeout time.Duration) recor
 	return rec
 }
 
-func (a *jobsAPI) version(t *testing.T) string {
-	t.Helper()
+// currentVersion is what /version says.
+func (a *jobsAPI) currentVersion() (string, error) {
 	var v struct {
 		Version string `json:"version"`
 	}
-	if _, err := a.getJSON("/version", &v); err != nil {
+	_, err := a.getJSON("/version", &v)
+	return v.Version, err
+}
+
+func (a *jobsAPI) version(t *testing.T) string {
+	t.Helper()
+	v, err := a.currentVersion()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return v.Version
+	return v
 }
 
 // waitVersion waits until /version reports want: right after a rollout, a kept-alive connection
@@ -115,13 +130,11 @@ func (a *jobsAPI) version(t *testing.T) string {
 func (a *jobsAPI) waitVersion(t *testing.T, want string, timeout time.Duration) {
 	t.Helper()
 	eventually(t, timeout, a.url+"/version says "+want, func() (bool, string) {
-		var v struct {
-			Version string `json:"version"`
-		}
-		if _, err := a.getJSON("/version", &v); err != nil {
+		v, err := a.currentVersion()
+		if err != nil {
 			return false, err.Error()
 		}
-		return v.Version == want, "it says " + v.Version
+		return v == want, "it says " + v
 	})
 }
 
@@ -156,31 +169,20 @@ func (a *jobsAPI) waitReady(t *testing.T, timeout time.Duration) {
 // any other refusal, fails the test.
 func (a *jobsAPI) submitRetrying(t *testing.T, kind string, input any, timeout time.Duration) (record, int) {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"kind": kind, "input": input})
-	if err != nil {
-		t.Fatal(err)
-	}
 	unavailable := 0
 	for deadline := time.Now().Add(timeout); ; {
-		resp, err := a.client.Post(a.url+"/jobs", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatalf("POST %s/jobs %s: %v", a.url, kind, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		r, err := a.submit(kind, input)
 		switch {
-		case resp.StatusCode == http.StatusCreated:
-			var rec record
-			if err := json.Unmarshal(b, &rec); err != nil {
-				t.Fatalf("POST %s/jobs answered %s", a.url, b)
-			}
-			return rec, unavailable
-		case resp.StatusCode != http.StatusServiceUnavailable:
-			t.Fatalf("POST %s/jobs %s: status %d %s", a.url, kind, resp.StatusCode, b)
-		case !resp.Close:
-			t.Fatalf("POST %s/jobs answered 503 without Connection: close, so a retry comes back to the same pod: %s", a.url, b)
+		case err != nil:
+			t.Fatalf("POST %s/jobs %s: %v", a.url, kind, err)
+		case r.code == http.StatusCreated:
+			return r.rec, unavailable
+		case r.code != http.StatusServiceUnavailable:
+			t.Fatalf("POST %s/jobs %s: status %d %s", a.url, kind, r.code, r.body)
+		case !r.closed:
+			t.Fatalf("POST %s/jobs answered 503 without Connection: close, so a retry comes back to the same pod: %s", a.url, r.body)
 		case time.Now().After(deadline):
-			t.Fatalf("POST %s/jobs still answers 503 after %s (%d times): %s", a.url, timeout, unavailable+1, b)
+			t.Fatalf("POST %s/jobs still answers 503 after %s (%d times): %s", a.url, timeout, unavailable+1, r.body)
 		}
 		unavailable++
 		time.Sleep(time.Second) // Retry-After: 1
@@ -232,15 +234,15 @@ func startLoad(api *jobsAPI, clients int) *load {
 					return
 				default:
 				}
-				code, rec, err := api.submit("stats", map[string]any{"values": []float64{1, 2, 3, 4}})
+				r, err := api.submit("stats", map[string]any{"values": []float64{1, 2, 3, 4}})
 				l.mu.Lock()
 				switch {
 				case err != nil:
 					l.refused["error: "+err.Error()]++
-				case code == http.StatusCreated:
-					l.accepted = append(l.accepted, rec.ID)
+				case r.code == http.StatusCreated:
+					l.accepted = append(l.accepted, r.rec.ID)
 				default:
-					l.refused[fmt.Sprintf("HTTP %d", code)]++
+					l.refused[fmt.Sprintf("HTTP %d", r.code)]++
 				}
 				l.mu.Unlock()
 				time.Sleep(20 * time.Millisecond)
