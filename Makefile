@@ -47,20 +47,20 @@ test-images: ## build the real images in a local Docker engine and run a job thr
 
 .PHONY: test-cluster
 test-cluster: ## the local cluster: its helpers, and a real node running pods from the loopback registry
-	cd test/cluster && go vet ./... && go test -count=1 ./binaries ./controlplane ./ociimage
-	cd test/cluster && go test -count=1 -timeout 40m -v ./realnode/
+	cd localcluster && go vet ./... && go test -count=1 ./binaries ./controlplane ./ociimage
+	cd localcluster && go test -count=1 -timeout 40m -v ./realnode/
 
 .PHONY: acceptance
 acceptance: ## the release workflow with the real Pulumi engine, on the local cluster's real node
-	cd test/cluster && go test -count=1 -timeout 60m -v ./acceptance/
+	cd localcluster && go test -count=1 -timeout 60m -v ./acceptance/
 
 .PHONY: cluster-up
-cluster-up: ## start the local cluster (kubeconfig and kubectl in test/cluster/.run/)
-	cd test/cluster && go run ./cmd/cluster up
+cluster-up: ## start the local cluster (kubeconfig and kubectl in localcluster/.run/)
+	cd localcluster && go run ./cmd/cluster up
 
 .PHONY: cluster-down
 cluster-down: ## stop exactly what cluster-up started (and the local state kept with it)
-	cd test/cluster && go run ./cmd/cluster down
+	cd localcluster && go run ./cmd/cluster down
 
 .PHONY: lint
 lint: ## gofmt and actionlint on the workflows
@@ -95,7 +95,7 @@ destroy: ## delete one stack's resources: make destroy STACK=test
 
 .PHONY: down
 down: ## stop everything make up started here: the local cluster (with its state), registry, Docker engine
-	cd test/cluster && go run ./cmd/cluster down
+	cd localcluster && go run ./cmd/cluster down
 	scripts/local-registry.sh stop
 	scripts/dockerd.sh stop
 

@@ -15,7 +15,7 @@
 #   docker-registry     the loopback registry of scripts/local-registry.sh, tested in tools/scripts
 #   git                 the release tool and its tests
 #   containerd runc iptables /usr/lib/cni/bridge
-#                       the local cluster's real node (test/cluster): its container runtime, kube-proxy's
+#                       the local cluster's real node (localcluster): its container runtime, kube-proxy's
 #                       rules, and the CNI plugins (a path: the plugins are not commands on PATH)
 set -euo pipefail
 

@@ -3,16 +3,16 @@
 # set nothing. Sourced by scripts/pulumi.sh; run with a command (`scripts/pulumi-env.sh go run
 # ./tools/release promote`) it runs that command with them, so `make promote` reads the state
 # `make up` wrote.
-#   KUBECONFIG unset     the local cluster of test/cluster (started by scripts/pulumi.sh when needed);
-#                        its state lives in test/cluster/.run/pulumi-state and goes with the cluster
+#   KUBECONFIG unset     the local cluster of localcluster (started by scripts/pulumi.sh when needed);
+#                        its state lives in localcluster/.run/pulumi-state and goes with the cluster
 #                        at `make down`, so a new local cluster never meets state of an old one
 #   KUBECONFIG set       a cluster of yours; state in .pulumi-state/ (git-ignored)
 #   passphrase           empty: set PULUMI_CONFIG_PASSPHRASE (or use a cloud backend) for anything shared
 _jobs_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [ -z "${KUBECONFIG:-}" ]; then
-	export KUBECONFIG="$_jobs_root/test/cluster/.run/kubeconfig"
+	export KUBECONFIG="$_jobs_root/localcluster/.run/kubeconfig"
 	export JOBS_LOCAL_CLUSTER=1
-	_jobs_state="$_jobs_root/test/cluster/.run/pulumi-state"
+	_jobs_state="$_jobs_root/localcluster/.run/pulumi-state"
 else
 	_jobs_state="$_jobs_root/.pulumi-state"
 fi

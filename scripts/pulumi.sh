@@ -2,7 +2,7 @@
 # Runs one pulumi command against a stack with the project's embedded defaults, so the whole
 # workflow runs on one machine with no account. Anything already set in the environment wins.
 #   state, cluster   scripts/pulumi-env.sh: KUBECONFIG unset means the local cluster, started
-#                    here for preview, up and refresh (test/cluster; minutes the first time)
+#                    here for preview, up and refresh (localcluster; minutes the first time)
 #   engine           DOCKER_HOST unset: the project's private Docker engine (scripts/dockerd.sh)
 #                    with its locally made base images (scripts/base-image.sh)
 #   registry         jobs:registry on localhost:5000: Debian's docker-registry on loopback
@@ -58,8 +58,8 @@ if [ -n "${JOBS_LOCAL_CLUSTER:-}" ] && [ ! -f "$KUBECONFIG" ]; then
 		echo "no local cluster runs, so stack $stack has nothing deployed on it (make down removed its state with it)" >&2
 		exit 2
 	fi
-	echo "KUBECONFIG is unset: starting the local cluster (test/cluster; export KUBECONFIG for a cluster of yours)" >&2
-	(cd "$root/test/cluster" && go run ./cmd/cluster up >/dev/null)
+	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
+	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
 fi
 
 pulumi stack select --create "$stack" --non-interactive >/dev/null

@@ -98,14 +98,14 @@ func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
 }
 
 // localState is where the no-account defaults keep the state of the local cluster's stacks.
-var localState = filepath.Join(root, "test/cluster/.run/pulumi-state")
+var localState = filepath.Join(root, "localcluster/.run/pulumi-state")
 
 // noLocalCluster fails the test when a local cluster runs (its kubeconfig exists), and removes on
 // cleanup the local state folder the wrapper's defaults create, unless it was there before.
 func noLocalCluster(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(root, "test/cluster/.run/kubeconfig")); err == nil {
-		t.Fatal("a local cluster is running (test/cluster/.run/kubeconfig exists): stop it with make down, then rerun")
+	if _, err := os.Stat(filepath.Join(root, "localcluster/.run/kubeconfig")); err == nil {
+		t.Fatal("a local cluster is running (localcluster/.run/kubeconfig exists): stop it with make down, then rerun")
 	}
 	if _, err := os.Stat(localState); os.IsNotExist(err) {
 		t.Cleanup(func() { os.Remove(localState) })
@@ -130,7 +130,7 @@ func TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset(t *testing.T) {
 	code, out := run(t, env, "", "scripts/pulumi.sh", "up", "test")
 	b, _ := os.ReadFile(goLog)
 	if code == 0 || !strings.Contains(out, "KUBECONFIG is unset: starting the local cluster") ||
-		strings.TrimSpace(string(b)) != "go run ./cmd/cluster up in "+filepath.Join(root, "test/cluster") {
+		strings.TrimSpace(string(b)) != "go run ./cmd/cluster up in "+filepath.Join(root, "localcluster") {
 		t.Fatalf("up: exit %d, output:\n%s\ngo calls:\n%s\nwant the wrapper to start the local cluster with go run ./cmd/cluster up, and stop when that fails", code, out, b)
 	}
 	code, out = run(t, env, "", "scripts/pulumi.sh", "destroy", "test")
@@ -208,7 +208,7 @@ func TestPulumiWrapperReadsOutputsWithoutACluster(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 	b, _ := os.ReadFile(log)
-	want := "call: stack output -s test url | backend=file://" + localState + " | passphrase-set=yes | kubeconfig=" + root + "/test/cluster/.run/kubeconfig"
+	want := "call: stack output -s test url | backend=file://" + localState + " | passphrase-set=yes | kubeconfig=" + root + "/localcluster/.run/kubeconfig"
 	if got := strings.TrimSpace(string(b)); got != want {
 		t.Errorf("pulumi calls:\n%s\nwant only:\n%s", got, want)
 	}
@@ -224,7 +224,7 @@ func TestPromoteSeesTheWrappersBackend(t *testing.T) {
 		env  []string
 		want []string
 	}{
-		{nil, []string{"PULUMI_BACKEND_URL=file://" + localState + "\n", "PULUMI_CONFIG_PASSPHRASE=\n", "KUBECONFIG=" + root + "/test/cluster/.run/kubeconfig\n"}},
+		{nil, []string{"PULUMI_BACKEND_URL=file://" + localState + "\n", "PULUMI_CONFIG_PASSPHRASE=\n", "KUBECONFIG=" + root + "/localcluster/.run/kubeconfig\n"}},
 		{[]string{"KUBECONFIG=/k"}, []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "KUBECONFIG=/k\n"}},
 		{[]string{"PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, []string{"PULUMI_BACKEND_URL=s3://bucket\n", "PULUMI_CONFIG_PASSPHRASE=p\n"}},
 	} {

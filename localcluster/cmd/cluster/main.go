@@ -5,9 +5,9 @@
 //	go run ./cmd/cluster down   # stop exactly the processes `up` started
 //	go run ./cmd/cluster status # list the recorded processes still alive
 //
-// State lives in test/cluster/.run (git-ignored); the kubeconfig of `up` is
-// test/cluster/.run/kubeconfig and a kubectl of the cluster's release is
-// test/cluster/.run/kubectl. `down` removes every folder under .run, so what
+// State lives in localcluster/.run (git-ignored); the kubeconfig of `up` is
+// localcluster/.run/kubeconfig and a kubectl of the cluster's release is
+// localcluster/.run/kubectl. `down` removes every folder under .run, so what
 // described the cluster (the local Pulumi state the scripts keep in
 // .run/pulumi-state) goes with it.
 package main
@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/example/jobs/test/cluster/controlplane"
-	"github.com/example/jobs/test/cluster/workspace"
+	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/workspace"
 )
 
 const usage = "usage: go run ./cmd/cluster up|down|status"

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/example/jobs/test/cluster/binaries"
-	"github.com/example/jobs/test/cluster/ociimage"
+	"github.com/example/jobs/localcluster/binaries"
+	"github.com/example/jobs/localcluster/ociimage"
 )
 
 // cniBinDir is where Debian's containernetworking-plugins installs them.
@@ -38,7 +38,7 @@ func startContainerd(ctx context.Context, runDir string, n nodePaths, bins binar
 	pause, err := ociimage.New([]ociimage.File{{Path: "/pause", Mode: 0o755, Data: pauseBin}}, ociimage.Config{
 		Entrypoint: []string{"/pause"},
 		User:       "65535:65535",
-		Labels:     map[string]string{"org.opencontainers.image.source": "test/cluster/servers/pause"},
+		Labels:     map[string]string{"org.opencontainers.image.source": "localcluster/servers/pause"},
 	})
 	if err != nil {
 		return "", err

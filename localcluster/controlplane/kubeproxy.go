@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/example/jobs/test/cluster/binaries"
+	"github.com/example/jobs/localcluster/binaries"
 )
 
 // kubeProxyConfig runs kube-proxy in iptables mode with NodePorts on

@@ -330,7 +330,7 @@ func (w *workflow) service(t *testing.T) {
 	}
 	figure("a job whose worker was killed finishes after", time.Since(start))
 
-	// NetworkPolicy: the bridge CNI of the local node does not enforce it (test/cluster/README.md).
+	// NetworkPolicy: the bridge CNI of the local node does not enforce it (localcluster/README.md).
 	// Say so plainly, and check at least that the API server kept the policy as the program wrote it.
 	pol, err := w.k.cs.NetworkingV1().NetworkPolicies(ns).Get(t.Context(), s+"-redis-ingress", metav1.GetOptions{})
 	if err != nil {

@@ -1,4 +1,4 @@
-module github.com/example/jobs/test/cluster
+module github.com/example/jobs/localcluster
 
 go 1.26.0
 

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/example/jobs/test/cluster/binaries"
+	"github.com/example/jobs/localcluster/binaries"
 )
 
 // kubeletConfig is the KubeletConfiguration of the real node. Every path

@@ -1,4 +1,4 @@
-module github.com/example/jobs/test/cluster/coredns
+module github.com/example/jobs/localcluster/coredns
 
 go 1.26.0
 

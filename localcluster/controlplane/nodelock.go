@@ -61,7 +61,7 @@ func acquireNode(ctx context.Context, runDir string, log func(string, ...any)) e
 		if dir != runDir {
 			if alive, _ := Running(dir); len(alive) > 0 {
 				f.Close()
-				return fmt.Errorf("the real node of %s still runs (%v); stop it with `go run ./cmd/cluster down` in test/cluster", dir, alive)
+				return fmt.Errorf("the real node of %s still runs (%v); stop it with `go run ./cmd/cluster down` in localcluster", dir, alive)
 			}
 		}
 	}

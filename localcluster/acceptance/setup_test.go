@@ -2,7 +2,7 @@
 // preview, up, release, promote, bump, destroy, run in a temporary copy of the project) against
 // the local cluster with its real node, the loopback registry and the project's private Docker
 // engine, and checks each step in the cluster, in the registry and through the NodePorts. Run it
-// from test/cluster, as root:
+// from localcluster, as root:
 //
 //	go test ./acceptance -v -count=1 -timeout 60m
 package acceptance
@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/jobs/test/cluster/controlplane"
-	"github.com/example/jobs/test/cluster/workspace"
+	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/workspace"
 )
 
 // env is everything the test brought up for the commands to run against.

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/example/jobs/test/cluster/binaries"
+	"github.com/example/jobs/localcluster/binaries"
 )
 
 // The real node's host-wide names and addresses. One machine runs one real
@@ -198,7 +198,7 @@ func reclaimStaleBridge(bridge, cgroup string, logf func(string, ...any)) error 
 		return nil
 	}
 	if pids := cgroupPids(cgroup); len(pids) > 0 {
-		return fmt.Errorf("interface %s exists and processes %v still run in cgroup %s: a node started from another checkout runs; stop it with `go run ./cmd/cluster down` in that checkout's test/cluster", bridge, pids, cgroup)
+		return fmt.Errorf("interface %s exists and processes %v still run in cgroup %s: a node started from another checkout runs; stop it with `go run ./cmd/cluster down` in that checkout's localcluster", bridge, pids, cgroup)
 	}
 	logf("interface %s was left by a node that no longer runs (no process holds the node or runs in cgroup %s): removing it and its ports %v", bridge, cgroup, bridgePorts(bridge))
 	return deleteBridge(bridge)

@@ -15,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/example/jobs/test/cluster/binaries"
+	"github.com/example/jobs/localcluster/binaries"
 )
 
 // CoreDNS runs on the host like the other node components, listening on

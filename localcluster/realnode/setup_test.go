@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example/jobs/test/cluster/controlplane"
-	"github.com/example/jobs/test/cluster/ociimage"
-	"github.com/example/jobs/test/cluster/workspace"
+	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/ociimage"
+	"github.com/example/jobs/localcluster/workspace"
 )
 
 // registryUp reports whether something answers on the loopback registry.
@@ -70,7 +70,7 @@ func pushPodcheck(ctx context.Context, t *testing.T, clusterDir string) testImag
 	}
 	img, err := ociimage.New([]ociimage.File{{Path: "/podcheck", Mode: 0o755, Data: data}}, ociimage.Config{
 		Entrypoint: []string{"/podcheck"},
-		Labels:     map[string]string{"org.opencontainers.image.source": "test/cluster/servers/podcheck"},
+		Labels:     map[string]string{"org.opencontainers.image.source": "localcluster/servers/podcheck"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-module github.com/example/jobs/test/cluster/kwok
+module github.com/example/jobs/localcluster/kwok
 
 go 1.26.0
 

@@ -13,9 +13,9 @@ import (
 
 // ModulePath is the module this package belongs to; its go.mod marks the
 // cluster directory.
-const ModulePath = "github.com/example/jobs/test/cluster"
+const ModulePath = "github.com/example/jobs/localcluster"
 
-// ClusterDir returns the directory holding test/cluster's go.mod, found by
+// ClusterDir returns the directory holding localcluster's go.mod, found by
 // walking up from the working directory.
 func ClusterDir() (string, error) {
 	dir, err := os.Getwd()
@@ -27,8 +27,8 @@ func ClusterDir() (string, error) {
 			return dir, nil
 		}
 		// A checkout root also works as a starting point.
-		if modulePathOf(filepath.Join(dir, "test", "cluster", "go.mod")) == ModulePath {
-			return filepath.Join(dir, "test", "cluster"), nil
+		if modulePathOf(filepath.Join(dir, "localcluster", "go.mod")) == ModulePath {
+			return filepath.Join(dir, "localcluster"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -38,14 +38,14 @@ func ClusterDir() (string, error) {
 	}
 }
 
-// RepoRoot returns the repository root (the root module), two levels above
-// the cluster directory.
+// RepoRoot returns the repository root (the root module), the parent of the
+// cluster directory.
 func RepoRoot() (string, error) {
 	dir, err := ClusterDir()
 	if err != nil {
 		return "", err
 	}
-	root := filepath.Dir(filepath.Dir(dir))
+	root := filepath.Dir(dir)
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		return "", fmt.Errorf("repository root %s has no go.mod: %w", root, err)
 	}

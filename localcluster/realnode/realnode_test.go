@@ -20,8 +20,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
-	"github.com/example/jobs/test/cluster/controlplane"
-	"github.com/example/jobs/test/cluster/workspace"
+	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/workspace"
 )
 
 const (
@@ -238,7 +238,7 @@ func checkNetworkPolicy(ctx context.Context, t *testing.T, client *kubernetes.Cl
 	}
 	time.Sleep(5 * time.Second) // what an enforcing plugin would need to program it
 	if reach("client") {
-		msg := "realnode: NETWORKPOLICY NOT ENFORCED: the bridge CNI has no policy engine; a pod outside the allowed set still reached the protected pod (see test/cluster/README.md)"
+		msg := "realnode: NETWORKPOLICY NOT ENFORCED: the bridge CNI has no policy engine; a pod outside the allowed set still reached the protected pod (see localcluster/README.md)"
 		fmt.Fprintln(os.Stderr, msg)
 		t.Log(msg)
 		return

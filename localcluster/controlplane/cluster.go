@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/example/jobs/test/cluster/binaries"
+	"github.com/example/jobs/localcluster/binaries"
 )
 
 // Ranges the API server allocates from; the NodePort range is the
@@ -100,7 +100,7 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		return nil, err
 	}
 	if entries, err := os.ReadDir(runDir); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("run dir %s is not empty: a cluster may still run there; stop it with `go run ./cmd/cluster down` in test/cluster", runDir)
+		return nil, fmt.Errorf("run dir %s is not empty: a cluster may still run there; stop it with `go run ./cmd/cluster down` in localcluster", runDir)
 	}
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		return nil, err

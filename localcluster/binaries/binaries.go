@@ -1,5 +1,5 @@
 // Package binaries builds the cluster's programs from the Go modules pinned in
-// test/cluster and caches them under .bin/<group>-<key>, where key hashes
+// localcluster and caches them under .bin/<group>-<key>, where key hashes
 // everything that decides a group's bytes. There are three groups, each built
 // by one `go build` so shared packages compile once:
 //
@@ -49,11 +49,11 @@ type Set struct {
 type group struct {
 	name string
 	// module is the directory of the go.mod to build in, relative to
-	// test/cluster.
+	// localcluster.
 	module string
 	// targets are built together; outputs are named after the last element.
 	targets []string
-	// keyInputs are files, relative to test/cluster, whose content decides
+	// keyInputs are files, relative to localcluster, whose content decides
 	// the group's binaries.
 	keyInputs []string
 	// ldflags are the linker flags; the kube group stamps the version.

@@ -15,8 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/example/jobs/test/cluster/controlplane"
-	"github.com/example/jobs/test/cluster/workspace"
+	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/workspace"
 )
 
 // TestStopAfterTheRuntimeWasKilled kills containerd and the kubelet while a
