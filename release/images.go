@@ -1,7 +1,13 @@
 package release
 
+// The components a release builds an image of: the HTTP API and the worker.
+const (
+	API    = "api"
+	Worker = "worker"
+)
+
 // Components are the images a release builds, in the order they are built and listed.
-var Components = []string{"api", "worker"}
+var Components = []string{API, Worker}
 
 // Repository is where one component's images live in a registry (server plus repository prefix,
 // for example localhost:5000/jobs): <registry>/jobs-<component>.

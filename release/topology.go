@@ -1,15 +1,12 @@
 package release
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // promoteFromKey is the stack setting (declared in Pulumi.yaml) that names a stack's source.
@@ -24,13 +21,25 @@ func StackOf(ref string) string {
 	return ref[strings.LastIndex(ref, "/")+1:]
 }
 
+// CheckSource is the rule for the stack a stack promotes from (jobs:promoteFrom): another stack.
+// A stack gated on itself would accept only versions it already runs, so every later release of
+// it would be refused.
+func CheckSource(stack, ref string) error {
+	if StackOf(ref) == stack {
+		return fmt.Errorf("it names this stack (%s) itself, and a stack gated on itself refuses every new version; "+
+			"name the stack whose tested versions this one deploys, or leave it empty for the stack releases land on first", stack)
+	}
+	return nil
+}
+
 // Topology is how the project's stacks promote: every stack with a Pulumi.<stack>.yaml, and for
 // each the stack it promotes from. A new environment (a staging between test and prod, or a
 // short-lived review stack) joins by adding its stack file, nothing else.
 type Topology struct {
 	Dir    string
-	Stacks []string          // sorted
-	from   map[string]string // stack -> the stack it promotes from, absent when none
+	Stacks []string             // sorted
+	from   map[string]string    // stack -> the stack it promotes from, absent when none
+	files  map[string]StackFile // stack -> its stack file
 }
 
 // ReadTopology reads the stack files of the project in dir.
@@ -39,7 +48,7 @@ func ReadTopology(dir string) (Topology, error) {
 	if err != nil {
 		return Topology{}, fmt.Errorf("reading the stacks of the project in %s: %w", dir, err)
 	}
-	t := Topology{Dir: dir, from: map[string]string{}}
+	t := Topology{Dir: dir, from: map[string]string{}, files: map[string]StackFile{}}
 	for _, e := range entries {
 		m := stackFileRe.FindStringSubmatch(e.Name())
 		if m == nil || e.IsDir() {
@@ -47,9 +56,14 @@ func ReadTopology(dir string) (Topology, error) {
 		}
 		stack := m[1]
 		t.Stacks = append(t.Stacks, stack)
-		ref, err := stackSetting(filepath.Join(dir, e.Name()), promoteFromKey)
+		f, err := ReadStackFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			return Topology{}, err
+		}
+		t.files[stack] = f
+		ref, err := f.Setting(promoteFromKey)
+		if err != nil {
+			return Topology{}, fmt.Errorf("%w like organization/jobs/test", err)
 		}
 		if ref != "" {
 			t.from[stack] = StackOf(ref)
@@ -126,28 +140,6 @@ func (t Topology) Entry() (string, error) {
 		return "", fmt.Errorf("no stack of %s promotes from another, so none is where releases land: pass -stack (one of %s)", t.Dir, strings.Join(t.Stacks, ", "))
 	}
 	return "", fmt.Errorf("stacks %s each start a promotion chain, so where releases land is ambiguous: pass -stack", strings.Join(roots, " and "))
-}
-
-// stackSetting reads one plain setting of a stack file; "" when it is not set.
-func stackSetting(path, key string) (string, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	var file struct {
-		Config map[string]yaml.Node `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &file); err != nil {
-		return "", fmt.Errorf("%s is not valid YAML: %w", path, err)
-	}
-	node, ok := file.Config[key]
-	if !ok {
-		return "", nil
-	}
-	if node.Kind != yaml.ScalarNode {
-		return "", errors.New(path + ": " + key + " must be a plain value like organization/jobs/test")
-	}
-	return node.Value, nil
 }
 
 // Order is every stack in an order to deploy them: each after the stack it promotes from, and

@@ -11,14 +11,25 @@ import (
 )
 
 // CheckVersion is the one rule for release versions: a strict MAJOR.MINOR.PATCH with an optional
-// pre-release, never "latest" and never a "v" prefix, because the git tag, the image tag and the
-// stack config must be the same string.
+// pre-release, never "latest", never a "v" prefix and never build metadata, because the git tag,
+// the image tag and the stack config must be the same string, and a Docker tag cannot hold the
+// '+' that starts build metadata (1.2.3+build.5 is semver, but no image can be tagged with it).
 func CheckVersion(v string) error {
 	if strings.EqualFold(v, "latest") {
 		return fmt.Errorf("%q is not a version: use a semantic version like 0.1.0, never latest", v)
 	}
-	if _, err := semver.StrictNewVersion(v); err != nil {
+	sv, err := semver.StrictNewVersion(v)
+	if err != nil {
 		return fmt.Errorf("%q is not a strict semantic version MAJOR.MINOR.PATCH[-PRERELEASE] (for example 0.1.0 or 1.2.0-rc.1)", v)
+	}
+	if meta := sv.Metadata(); meta != "" {
+		pre := sv.Prerelease()
+		if pre != "" {
+			pre += "."
+		}
+		suggestion := fmt.Sprintf("%d.%d.%d-%s%s", sv.Major(), sv.Minor(), sv.Patch(), pre, meta)
+		return fmt.Errorf("%q carries build metadata (+%s): the version is also the image tag, and a Docker tag cannot hold '+'; "+
+			"drop it, or make it part of a pre-release such as %s", v, meta, suggestion)
 	}
 	return nil
 }
