@@ -32,6 +32,8 @@ type Images struct {
 	Login    *Login // nil: push and pull anonymously
 	Build    bool   // build and push from app/; false deploys existing tags
 	Network  string // the network of the builds' RUN steps
+	// Platform is the OS/architecture the images are built for, the cluster nodes' (linux/amd64).
+	Platform string
 	// PullPolicy is every container's imagePullPolicy.
 	PullPolicy string
 }
@@ -49,12 +51,16 @@ type API struct {
 	NodeHost string // where NodePorts are reached, for the url output
 	// DrainSeconds is how long a terminating pod keeps serving before SIGTERM.
 	DrainSeconds int
+	// Env is what the API reads from jobs:env and jobs:secretEnv.
+	Env Env
 }
 
 // Worker is the worker Deployment.
 type Worker struct {
 	Replicas    int
 	Concurrency int // jobs one pod runs at once
+	// Env is what the worker reads from jobs:env and jobs:secretEnv.
+	Env Env
 }
 
 // Redis is the Redis Deployment, its volume and its password.
@@ -89,10 +95,18 @@ const (
 // rules, and returns the typed Config; the error lists every problem, one per line. values holds
 // every key the stack sets (full keys such as "jobs:version"), other namespaces included.
 func Load(stack string, p Project, values map[string]Value) (Config, error) {
+	return LoadInProject(stack, p, values, release.Topology{})
+}
+
+// LoadInProject is Load that also checks the stack against the project's stack files, as top
+// reads them: no other stack fixes its NodePort at its node host, and its own stack file holds
+// the secrets of structured settings encrypted.
+func LoadInProject(stack string, p Project, values map[string]Value, top release.Topology) (Config, error) {
 	r := &reader{project: p, values: values}
 	c := Config{Stack: stack}
-	if err := checkStackName(stack); err != nil {
-		r.errs = append(r.errs, err)
+	nameErr := checkStackName(stack)
+	if nameErr != nil {
+		r.errs = append(r.errs, nameErr)
 	}
 	r.unknownKeys()
 
@@ -113,11 +127,16 @@ func Load(stack string, p Project, values map[string]Value) (Config, error) {
 	c.Images.Build = r.boolean("build")
 	c.Images.Network = r.text("buildNetwork", checkBuildNetwork)
 	c.Images.PullPolicy = r.text("imagePullPolicy", checkPullPolicy)
+	c.Images.Platform = r.text("platform", checkPlatform)
 
 	c.API.Replicas = r.integer("apiReplicas", 1, maxReplicas, "")
 	c.API.NodePort = r.integer("nodePort", 30000, 32767, "the Kubernetes NodePort range")
 	c.API.NodeHost = r.text("nodeHost", checkHost)
 	c.API.DrainSeconds = r.integer("apiDrainSeconds", 0, 60, "")
+	// A stack is told from the others by its name, so an invalid one is reported alone.
+	if c.API.NodePort != 0 && c.API.NodeHost != "" && nameErr == nil {
+		r.nodePortFree(stack, c.API.NodeHost, c.API.NodePort, top)
+	}
 
 	c.Worker.Replicas = r.integer("workerReplicas", 1, maxReplicas, "")
 	c.Worker.Concurrency = r.integer("workerConcurrency", 1, maxConcurrency, "")
@@ -131,7 +150,19 @@ func Load(stack string, p Project, values map[string]Value) (Config, error) {
 	c.Redis.Password = r.secret("redisPassword")
 	c.Redis.ProtectData = r.boolean("protectData")
 
-	c.Promotion.From = r.text("promoteFrom", checkStackRef)
+	c.Promotion.From = r.text("promoteFrom", func(v string) error {
+		if err := checkStackRef(v); err != nil {
+			return err
+		}
+		return release.CheckSource(stack, v)
+	})
+
+	var own *release.StackFile
+	if f, ok := top.File(stack); ok {
+		own = &f
+	}
+	env := r.appEnv(own)
+	c.API.Env, c.Worker.Env = env[release.API], env[release.Worker]
 	c.Promotion.AllowUntested = r.boolean("allowUntestedVersion")
 
 	if err := errors.Join(r.errs...); err != nil {

@@ -73,7 +73,9 @@ func TestDefaultsComeFromPulumiYAML(t *testing.T) {
 		"imagePullPolicy": c.Images.PullPolicy, "registryUsername": loginUser(c),
 		"build": strconv.FormatBool(c.Images.Build), "buildNetwork": c.Images.Network,
 		"promoteFrom": c.Promotion.From, "allowUntestedVersion": strconv.FormatBool(c.Promotion.AllowUntested),
-		"redisReplicas": "1", "registryPassword": "",
+		"redisReplicas": "1", "registryPassword": "", "platform": c.Images.Platform,
+		// The maps of the app's variables: empty by default, so no process gets any.
+		"env": envJSON(c.API.Env.Plain, c.Worker.Env.Plain), "secretEnv": envJSON(c.API.Env.Secret, c.Worker.Env.Secret),
 	}
 	for key, decl := range p.Keys {
 		if decl.Default == nil {
@@ -94,6 +96,16 @@ func TestDefaultsComeFromPulumiYAML(t *testing.T) {
 	if c.Images.Server != "localhost:5000" || c.Images.Login != nil {
 		t.Errorf("images: %+v", c.Images)
 	}
+}
+
+// envJSON is "{}" when every list is empty, as a map default of Pulumi.yaml reaches the program.
+func envJSON[T any](lists ...[]T) string {
+	for _, l := range lists {
+		if len(l) > 0 {
+			return fmt.Sprint(lists)
+		}
+	}
+	return "{}"
 }
 
 func loginUser(c Config) string {
@@ -132,7 +144,9 @@ func TestLoadAcceptsValidValues(t *testing.T) {
 		"jobs:registry":         {"registry.example.com", "ghcr.io/org/team", "127.0.0.1:5000/a_b/c-d"},
 		"jobs:redisImage":       {"docker.io/library/redis:7.4.2-alpine", "localhost:5000/redis:7"},
 		"jobs:storageClass":     {"local-path", "fast.ssd"},
-		"jobs:version":          {"0.0.1", "1.2.0-rc.1", "2.0.0+build.5"},
+		"jobs:version":          {"0.0.1", "1.2.0-rc.1", "2.0.0-build.5"},
+		"jobs:platform":         {"linux/amd64", "linux/arm64", "linux/arm/v7"},
+		"jobs:promoteFrom":      {"organization/jobs/prod", "staging"},
 		"jobs:imagePullPolicy":  {"Always", "IfNotPresent", "Never"},
 		"jobs:buildNetwork":     {"host", "default", "none", "ci_builds", "my-net.1"},
 	} {
@@ -211,7 +225,9 @@ func TestParseProjectRejectsBadDeclarations(t *testing.T) {
 	for _, c := range []struct{ yaml, want string }{
 		{"config: {}", "Pulumi.yaml: no project name"},
 		{"name: jobs\nconfig:\n  jobs:x:\n    type: string\n    description: d", "key jobs:x: declare it without a namespace"},
-		{"name: jobs\nconfig:\n  x:\n    type: integer\n    description: d", `key x: type "integer", want string`},
+		{"name: jobs\nconfig:\n  x:\n    type: integer\n    description: d", `key x: type "integer", want string, or object for a map`},
+		{"name: jobs\nconfig:\n  x:\n    type: object\n    default: text\n    description: d", "key x: an object's default must be a map, like {}"},
+		{"name: jobs\nconfig:\n  x:\n    type: string\n    default: {}\n    description: d", "key x: a string's default must be a plain value"},
 		{"name: jobs\nconfig:\n  x:\n    type: string", "key x: no description"},
 	} {
 		_, err := ParseProject([]byte(c.yaml))

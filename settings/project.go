@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,24 +48,27 @@ func ParseProject(raw []byte) (Project, error) {
 			continue // a value for a provider (kubernetes:...), not a setting of this program
 		}
 		var d struct {
-			Type        string  `yaml:"type"`
-			Description string  `yaml:"description"`
-			Default     *string `yaml:"default"`
-			Secret      bool    `yaml:"secret"`
+			Type        string    `yaml:"type"`
+			Description string    `yaml:"description"`
+			Default     yaml.Node `yaml:"default"`
+			Secret      bool      `yaml:"secret"`
 		}
 		if err := node.Decode(&d); err != nil {
 			problems = append(problems, fmt.Sprintf("key %s: %v", name, err))
 			continue
 		}
+		def, err := declaredDefault(d.Type, &d.Default)
 		switch {
 		case strings.Contains(name, ":"):
 			problems = append(problems, fmt.Sprintf("key %s: declare it without a namespace (the project's own, %s:, is implied)", name, file.Name))
-		case d.Type != "string":
-			problems = append(problems, fmt.Sprintf("key %s: type %q, want string (the program's rules check the value)", name, d.Type))
+		case d.Type != "string" && d.Type != "object":
+			problems = append(problems, fmt.Sprintf("key %s: type %q, want string, or object for a map (the program's rules check the value)", name, d.Type))
 		case d.Description == "":
 			problems = append(problems, fmt.Sprintf("key %s: no description", name))
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("key %s: %v", name, err))
 		}
-		p.Keys[name] = Key{Description: d.Description, Default: d.Default, Secret: d.Secret}
+		p.Keys[name] = Key{Description: d.Description, Default: def, Secret: d.Secret}
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
@@ -75,3 +79,28 @@ func ParseProject(raw []byte) (Project, error) {
 
 // Full is the key with the project's namespace, as stack files and the engine spell it.
 func (p Project) Full(key string) string { return p.Name + ":" + key }
+
+// declaredDefault is a declared default as the engine hands it to the program: a string as it
+// is, a map as its JSON text (how the engine passes every object value).
+func declaredDefault(typ string, n *yaml.Node) (*string, error) {
+	if n.Kind == 0 {
+		return nil, nil // not declared: the key is required
+	}
+	if typ == "object" {
+		var m map[string]any
+		if err := n.Decode(&m); err != nil || m == nil {
+			return nil, fmt.Errorf("an object's default must be a map, like {}")
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		text := string(b)
+		return &text, nil
+	}
+	var text string
+	if err := n.Decode(&text); err != nil || n.Kind != yaml.ScalarNode {
+		return nil, fmt.Errorf("a string's default must be a plain value")
+	}
+	return &text, nil
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/example/jobs/release"
 )
 
 // reader reads declared keys and collects every rule violation, so Load reports them together.
@@ -168,4 +170,19 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// nodePortFree reports the stacks of the project that fix the same NodePort at the same node
+// host: one cluster has each NodePort once, so the API server would refuse the second one.
+func (r *reader) nodePortFree(stack, host string, port int, top release.Topology) {
+	others := top.NodePortHolders(stack, host, port)
+	if len(others) == 0 {
+		return
+	}
+	var files []string
+	for _, o := range others {
+		files = append(files, fmt.Sprintf("stack %s (Pulumi.%s.yaml)", o, o))
+	}
+	r.fail("nodePort", strconv.Itoa(port), fmt.Sprintf("stack %s and %s both fix NodePort %d at %s %s, and one cluster has each NodePort once "+
+		"(a stack on another cluster sets that cluster's %s)", stack, strings.Join(files, " and "), port, r.project.Full("nodeHost"), host, r.project.Full("nodeHost")))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -125,4 +126,16 @@ func checkBuildNetwork(v string) error {
 	}
 	return errors.New("must be host, default (the engine's default network), none, or the name of a Docker network " +
 		"(letters, digits, '_', '.', '-'); it is the network the image builds' RUN steps use")
+}
+
+// platforms are the OS/architectures the images can be built for: the app is static Go for
+// Linux, cross-compiled for the target (app/Dockerfile), so any GOARCH Go builds for Linux that
+// Kubernetes nodes run.
+var platforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/386", "linux/ppc64le", "linux/s390x", "linux/riscv64"}
+
+func checkPlatform(v string) error {
+	if slices.Contains(platforms, v) {
+		return nil
+	}
+	return fmt.Errorf("must be the OS/architecture of the cluster's nodes (kubectl get nodes -L kubernetes.io/arch), one of %s", strings.Join(platforms, ", "))
 }
