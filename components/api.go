@@ -25,6 +25,7 @@ func newAPI(ctx *pulumi.Context, cfg settings.API, in appInputs, image pulumi.St
 		// under load on the real engine lost 26 of 1,362 submissions that way).
 		drainSeconds: cfg.DrainSeconds,
 		gracePeriod:  cfg.DrainSeconds + apiShutdownGrace,
+		appEnv:       cfg.Env,
 	}, opts...); err != nil {
 		return nil, err
 	}

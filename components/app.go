@@ -7,6 +7,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/settings"
 )
 
 const (
@@ -23,15 +25,18 @@ type appInputs struct {
 	redis      *redis
 	pullSecret *corev1.Secret
 	pullPolicy string
+	appEnv     *appEnv
 }
 
 // appDeployment is the Deployment shape the API and the worker share: the same image family,
 // hardening, probes and Redis connection; they differ in replicas, extra env and grace period.
 type appDeployment struct {
-	component   string
-	image       pulumi.StringOutput
-	replicas    int
-	extraEnv    corev1.EnvVarArray
+	component string
+	image     pulumi.StringOutput
+	replicas  int
+	extraEnv  corev1.EnvVarArray
+	// appEnv is what this process reads from jobs:env and jobs:secretEnv.
+	appEnv      settings.Env
 	gracePeriod int
 	// drainSeconds delays SIGTERM after a pod starts terminating, so clients stop being routed to
 	// it before it stops listening (0: no delay). The kubelet sleeps: no shell in the image needed.
@@ -40,11 +45,19 @@ type appDeployment struct {
 
 func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	env := corev1.EnvVarArray{
-		corev1.EnvVarArgs{Name: pulumi.String("REDIS_ADDR"), Value: in.redis.address},
-		secretEnv("REDIS_PASSWORD", in.redis.auth, redisPasswordKey),
-		corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(strconv.Itoa(httpPort))},
+		corev1.EnvVarArgs{Name: pulumi.String(settings.EnvRedisAddr), Value: in.redis.address},
+		secretEnv(settings.EnvRedisPassword, in.redis.auth, redisPasswordKey),
+		corev1.EnvVarArgs{Name: pulumi.String(settings.EnvPort), Value: pulumi.String(strconv.Itoa(httpPort))},
 	}
 	env = append(env, d.extraEnv...)
+	annotations := pulumi.StringMap{redisAuthChecksum: in.redis.authChecksum}
+	if in.appEnv != nil {
+		own, sums := in.appEnv.forProcess(d.appEnv)
+		env = append(env, own...)
+		for k, v := range sums {
+			annotations[k] = v
+		}
+	}
 
 	var lifecycle *corev1.LifecycleArgs
 	if d.drainSeconds > 0 {
@@ -71,7 +84,7 @@ func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts .
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
 					Labels:      l.release(d.component),
-					Annotations: pulumi.StringMap{redisAuthChecksum: in.redis.authChecksum},
+					Annotations: annotations,
 				},
 				Spec: &corev1.PodSpecArgs{
 					AutomountServiceAccountToken:  pulumi.Bool(false),

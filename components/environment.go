@@ -69,7 +69,11 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	app := appInputs{env: name, labels: l, ns: ns, redis: redis, pullSecret: pullSecret, pullPolicy: cfg.Images.PullPolicy}
+	appEnv, err := newAppEnv(ctx, name, []settings.Env{cfg.API.Env, cfg.Worker.Env}, l, ns, parent)
+	if err != nil {
+		return nil, err
+	}
+	app := appInputs{env: name, labels: l, ns: ns, redis: redis, pullSecret: pullSecret, pullPolicy: cfg.Images.PullPolicy, appEnv: appEnv}
 	api, err := newAPI(ctx, cfg.API, app, images[componentAPI], parent)
 	if err != nil {
 		return nil, err

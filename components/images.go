@@ -28,16 +28,23 @@ func newImages(ctx *pulumi.Context, env, version string, cfg settings.Images, ap
 			out[component] = pulumi.String(tagged).ToStringOutput()
 			continue
 		}
+		build := &docker.DockerBuildArgs{
+			Context:    pulumi.String(appDir),
+			Dockerfile: pulumi.String(filepath.Join(appDir, "Dockerfile")),
+			Target:     pulumi.String(component),
+			Network:    pulumi.String(cfg.Network),
+			Args:       pulumi.StringMap{"VERSION": pulumi.String(version)},
+		}
+		// The nodes' platform, not the building machine's: an image built on an arm64 laptop
+		// for an amd64 cluster would not start there. (Unset, the provider picks the building
+		// machine's and warns.)
+		if cfg.Platform != "" {
+			build.Platform = pulumi.String(cfg.Platform)
+		}
 		img, err := docker.NewImage(ctx, objectName(env, component+"-image"), &docker.ImageArgs{
 			ImageName: pulumi.String(tagged),
-			Build: &docker.DockerBuildArgs{
-				Context:    pulumi.String(appDir),
-				Dockerfile: pulumi.String(filepath.Join(appDir, "Dockerfile")),
-				Target:     pulumi.String(component),
-				Network:    pulumi.String(cfg.Network),
-				Args:       pulumi.StringMap{"VERSION": pulumi.String(version)},
-			},
-			Registry: registryLogin(cfg),
+			Build:     build,
+			Registry:  registryLogin(cfg),
 		}, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", tagged, err)

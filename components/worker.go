@@ -21,7 +21,8 @@ func newWorker(ctx *pulumi.Context, cfg settings.Worker, in appInputs, image pul
 		replicas:    cfg.Replicas,
 		gracePeriod: workerGracePeriod,
 		extraEnv: corev1.EnvVarArray{corev1.EnvVarArgs{
-			Name: pulumi.String("CONCURRENCY"), Value: pulumi.String(strconv.Itoa(cfg.Concurrency)),
+			Name: pulumi.String(settings.EnvConcurrency), Value: pulumi.String(strconv.Itoa(cfg.Concurrency)),
 		}},
+		appEnv: cfg.Env,
 	}, opts...)
 }

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -75,6 +76,7 @@ type runOptions struct {
 	testOutputs map[string]any    // more outputs of the promoteFrom stack (apiImage, workerImage)
 	trace       bool              // the engine marks output names, to tell links from repeated strings
 	stackName   string            // run as this stack name, with the stack file's config
+	login       LoginCheck        // the registry's answer to a login (default: accepted)
 }
 
 // run is one program run under the mock engine.
@@ -132,13 +134,17 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 	if o.stackName != "" {
 		name = o.stackName
 	}
+	login := o.login
+	if login == nil {
+		login = func(context.Context, string, string, string) error { return nil }
+	}
 	file, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := eng.Run(mockengine.Stack{Project: "jobs", Name: name, Config: cfg, Secret: secretKeys},
 		func(ctx *pulumi.Context) (pulumi.Map, error) {
-			return Deploy(ctx, Project{File: file, Dir: root})
+			return Deploy(ctx, Project{File: file, Dir: root, StackDir: dir, CheckLogin: login})
 		})
 	return &run{eng: eng, config: cfg, exports: res.Outputs, err: res.Err, deployErr: res.ProgramErr, logs: res.Logs}
 }

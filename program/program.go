@@ -4,6 +4,7 @@
 package program
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/jobs/components"
+	"github.com/example/jobs/release"
 	"github.com/example/jobs/settings"
 )
 
@@ -21,7 +23,15 @@ type Project struct {
 	File []byte
 	// Dir is the project directory, where app/ lives; pulumi runs programs there, so ".".
 	Dir string
+	// StackDir holds the stack files, Pulumi.<stack>.yaml (default Dir): the rules that span
+	// stacks read them.
+	StackDir string
+	// CheckLogin asks a registry whether it accepts a login (default CheckRegistryLogin).
+	CheckLogin LoginCheck
 }
+
+// LoginCheck asks the registry server whether it accepts username and password.
+type LoginCheck func(ctx context.Context, server, username, password string) error
 
 // redisConfig is redis.conf, relative to the project directory.
 var redisConfig = filepath.Join("app", "redis", "redis.conf")
@@ -49,8 +59,15 @@ func Deploy(ctx *pulumi.Context, p Project) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := settings.Load(ctx.Stack(), project, values)
+	top, topErr := stackFiles(p)
+	cfg, err := settings.LoadInProject(ctx.Stack(), project, values, top)
 	if err != nil {
+		return nil, err
+	}
+	if topErr != nil {
+		return nil, topErr
+	}
+	if err := verifyLogin(ctx, p.CheckLogin, cfg); err != nil {
 		return nil, err
 	}
 	conf, err := os.ReadFile(filepath.Join(p.Dir, redisConfig))
@@ -89,4 +106,22 @@ func stackConfig(ctx *pulumi.Context) (map[string]settings.Value, error) {
 		values[key] = settings.Value{Text: v, Secret: ctx.IsConfigSecret(key)}
 	}
 	return values, nil
+}
+
+// stackFiles reads the project's stack files for the rules that span stacks (a NodePort one
+// cluster has once) and for the stack's own file. A project whose config lives elsewhere (no
+// stack file here) has none to read.
+func stackFiles(p Project) (release.Topology, error) {
+	dir := p.StackDir
+	if dir == "" {
+		dir = p.Dir
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "Pulumi.*.yaml")); len(files) == 0 {
+		return release.Topology{}, nil
+	}
+	top, err := release.ReadTopology(dir)
+	if err != nil {
+		return release.Topology{}, fmt.Errorf("reading the project's stack files: %w", err)
+	}
+	return top, nil
 }

@@ -136,6 +136,7 @@ func TestImagesAreBuiltAndPinnedByDigest(t *testing.T) {
 		want(t, c+" build", img, map[string]any{
 			"context": app, "dockerfile": filepath.Join(app, "Dockerfile"), "target": c,
 			"network": cfg.Images.Network, "args": map[string]any{"VERSION": cfg.Version},
+			"platform": cfg.Images.Platform,
 		}, "build")
 		if at(img, "registry") != nil {
 			t.Errorf("%s image: registry login set without credentials", c)
