@@ -31,7 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "api: "+err.Error())
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("process", "api")
+	log := cfg.Logger("api")
 	config.LogRedisTo(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("api stopped", "err", err)
@@ -54,7 +54,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on HOST=%q PORT=%d: %w", cfg.Host, cfg.Port, err)
 	}
-	log.Info("api listening", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr)
+	log.Info("api listening", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr, "log_level", cfg.LogLevel.String())
 	if err := web.Serve(ctx, ln, a.Handler(), shutdownGrace, log); err != nil {
 		return err
 	}

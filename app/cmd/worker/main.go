@@ -28,7 +28,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "worker: "+err.Error())
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("process", "worker")
+	log := cfg.Logger("worker")
 	config.LogRedisTo(log)
 	if err := run(cfg, log); err != nil {
 		log.Error("worker stopped", "err", err)
@@ -66,7 +66,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("start processing: %w", err)
 	}
 	go worker.ReconcileLoop(ctx, st, asynq.NewInspectorFromRedisClient(rdb), log)
-	log.Info("worker started", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr, "concurrency", cfg.Concurrency)
+	log.Info("worker started", "addr", ln.Addr().String(), "version", buildinfo.Version, "redis", cfg.RedisAddr, "concurrency", cfg.Concurrency, "log_level", cfg.LogLevel.String())
 
 	select {
 	case <-ctx.Done():

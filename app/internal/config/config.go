@@ -4,7 +4,9 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +23,9 @@ type Config struct {
 	Host        string
 	Port        int
 	Concurrency int
+	// LogLevel is the least severe level logged (LOG_LEVEL, default info);
+	// debug adds a line for every probe and scrape.
+	LogLevel slog.Level
 }
 
 // ListenAddr is Host and Port as net.Listen wants them.
@@ -54,7 +59,31 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Concurrency, err = intVar(getenv, "CONCURRENCY", 10, 1, 1000); err != nil {
 		return c, err
 	}
+	if c.LogLevel, err = levelVar(getenv("LOG_LEVEL")); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// levelVar reads a log level by the names slog prints: debug, info, warn or
+// error, in any case; empty is info.
+func levelVar(v string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("LOG_LEVEL=%q is invalid: it must be debug, info, warn or error (leave it unset for info)", v)
+}
+
+// Logger is the process's JSON logger on stdout at the configured level.
+func (c Config) Logger(process string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: c.LogLevel})).With("process", process)
 }
 
 // hostName is a DNS name such as localhost or api.internal: dot-separated

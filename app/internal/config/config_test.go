@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,13 @@ func TestLoad(t *testing.T) {
 		}
 	}
 
+	for v, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, " DEBUG ": slog.LevelDebug, "info": slog.LevelInfo, "Warn": slog.LevelWarn, "error": slog.LevelError} {
+		got, err := Load(env("REDIS_ADDR", "redis:1", "LOG_LEVEL", v))
+		if err != nil || got.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%q: level %v, %v; want %v", v, got.LogLevel, err, want)
+		}
+	}
+
 	bad := []struct {
 		env   func(string) string
 		names string
@@ -54,6 +62,8 @@ func TestLoad(t *testing.T) {
 		{env("REDIS_ADDR", "redis:1", "HOST", "my_host"), `HOST="my_host" is invalid`},
 		{env("REDIS_ADDR", "redis:1", "HOST", "-api"), `HOST="-api" is invalid`},
 		{env("REDIS_ADDR", "redis:1", "CONCURRENCY", "0"), "CONCURRENCY=\"0\" is invalid: it must be a whole number from 1 to 1000"},
+		{env("REDIS_ADDR", "redis:1", "LOG_LEVEL", "verbose"), `LOG_LEVEL="verbose" is invalid: it must be debug, info, warn or error (leave it unset for info)`},
+		{env("REDIS_ADDR", "redis:1", "LOG_LEVEL", "warning"), `LOG_LEVEL="warning" is invalid`},
 	}
 	for _, c := range bad {
 		_, err := Load(c.env)

@@ -22,6 +22,7 @@ func TestWorkerRefusesBadConfig(t *testing.T) {
 		{[]string{"REDIS_ADDR=redis:6379", "CONCURRENCY=lots"}, "CONCURRENCY=\"lots\" is invalid"},
 		{[]string{"REDIS_ADDR=redis:6379", "PORT=0"}, "PORT=\"0\" is invalid"},
 		{[]string{"REDIS_ADDR=redis:6379", "HOST=127.0.0.1:8080"}, "HOST=\"127.0.0.1:8080\" is invalid: it must be an IP address or host name to listen on, without a port"},
+		{[]string{"REDIS_ADDR=redis:6379", "LOG_LEVEL=verbose"}, "LOG_LEVEL=\"verbose\" is invalid: it must be debug, info, warn or error"},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(bin)

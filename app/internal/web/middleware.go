@@ -31,7 +31,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // Observe logs one line per request and records its count and latency. The
 // route label is the mux pattern, not the path, so job ids do not explode
-// the label set.
+// the label set. Probe and scrape requests are logged at debug level.
 func Observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -47,7 +47,11 @@ func Observe(next http.Handler, log *slog.Logger, m *metrics.Metrics) http.Handl
 		}
 		m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.code)).Inc()
 		m.RequestDuration.WithLabelValues(route, r.Method).Observe(d.Seconds())
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if isProbe(route) {
+			level = slog.LevelDebug
+		}
+		log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 			slog.Int("status", rec.code), slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr))
