@@ -5,6 +5,7 @@ package imagetest
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,23 +82,64 @@ func TestImages(t *testing.T) {
 	if res.Start != 1 || res.End != 100 || res.Count != 25 {
 		t.Errorf("primes 1..100 result = %s, want start 1, end 100, count 25", rec.Result)
 	}
+
+	// A cluster of the other common architecture gets its images from this machine, with no
+	// emulator: the build stage cross-compiles (jobs:platform, README).
+	phase = time.Now()
+	other, machine := "linux/arm64", elf.EM_AARCH64
+	if runtime.GOARCH == "arm64" {
+		other, machine = "linux/amd64", elf.EM_X86_64
+	}
+	cross := e.buildFor(t, "worker", other)
+	checkPlatform(t, e, cross, other, "/worker", machine)
+	t.Logf("built and checked %s for %s in %s", cross, other, time.Since(phase).Round(time.Millisecond))
 }
 
-// build builds one target of the real app/Dockerfile and returns its tag.
-func (e *engine) build(t *testing.T, target string) string {
+// checkPlatform asserts that an image's config names the platform and that its binary is built
+// for that machine.
+func checkPlatform(t *testing.T, e *engine, image, platform, binary string, machine elf.Machine) {
+	t.Helper()
+	got := e.mustDocker(t, time.Minute, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image)
+	if got != platform {
+		t.Errorf("%s: the image config says %s, want %s", image, got, platform)
+	}
+	id := e.mustDocker(t, time.Minute, "create", image)
+	defer e.mustDocker(t, time.Minute, "rm", id)
+	path := filepath.Join(t.TempDir(), filepath.Base(binary))
+	e.mustDocker(t, time.Minute, "cp", id+":"+binary, path)
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("%s of %s is no ELF binary: %v", binary, image, err)
+	}
+	defer f.Close()
+	if f.Machine != machine {
+		t.Errorf("%s of %s is built for %v, want %v", binary, image, f.Machine, machine)
+	}
+}
+
+// build builds one target of the real app/Dockerfile for this machine and returns its tag.
+func (e *engine) build(t *testing.T, target string) string { return e.buildFor(t, target, "") }
+
+// buildFor builds one target for a platform ("" for this machine's) and returns its tag.
+func (e *engine) buildFor(t *testing.T, target, platform string) string {
 	t.Helper()
 	tag := "jobs-imagetest/" + target + ":" + version
+	var platformArgs []string
+	if platform != "" {
+		tag += "-" + strings.ReplaceAll(platform, "/", "-")
+		platformArgs = []string{"--platform", platform}
+	}
 	proxy, err := exec.Command("go", "env", "GOPROXY").Output()
 	if err != nil {
 		t.Fatalf("go env GOPROXY: %v", err)
 	}
 	start := time.Now()
-	e.mustDocker(t, 15*time.Minute, "build", "--network=host", "--quiet",
+	e.mustDocker(t, 15*time.Minute, append(append([]string{"build", "--network=host", "--quiet"}, platformArgs...),
 		"--target", target,
 		"--build-arg", "VERSION="+version,
 		"--build-arg", "GOPROXY="+strings.TrimSpace(string(proxy)),
 		"--tag", tag,
-		filepath.Join(e.repo, "app"))
+		filepath.Join(e.repo, "app"))...)
 	t.Logf("built %s in %s", tag, time.Since(start).Round(time.Millisecond))
 	return tag
 }
