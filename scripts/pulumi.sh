@@ -8,6 +8,7 @@
 #   registry         jobs:registry on localhost:5000: Debian's docker-registry on loopback
 #   Redis            jobs:redisImage on localhost:5000: Debian's redis-server (scripts/redis-image.sh)
 #   password         jobs:redisPassword generated on the stack's first preview or up
+#   secrets          the empty passphrase on the local cluster only (scripts/pulumi-env.sh)
 #
 # usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK [pulumi flags...]
 set -euo pipefail
@@ -47,6 +48,7 @@ fi
 # shellcheck source=scripts/pulumi-env.sh
 source "$root/scripts/pulumi-env.sh"
 cd "$root"
+jobs_check_secrets "$root/Pulumi.$stack.yaml" || exit 2
 
 # Reading outputs needs neither a cluster nor a new stack.
 if [ "$verb" = output ]; then

@@ -145,8 +145,9 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := filepath.Join(t.TempDir(), "log")
-	// A cluster and a Docker engine of the caller's: no local ones are started.
-	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig", "DOCKER_HOST=unix:///some/docker.sock"}
+	// A cluster and a Docker engine of the caller's: no local ones are started; off the local
+	// cluster a passphrase is the caller's to give (TestPulumiWrapperRefusesAnEmptyPassphraseOffTheLocalCluster).
+	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig", "DOCKER_HOST=unix:///some/docker.sock", "PULUMI_CONFIG_PASSPHRASE=team"}
 	code, out := run(t, env, "", "scripts/pulumi.sh", "preview", "prod", "--diff")
 	if code != 0 {
 		t.Fatalf("exit %d, output:\n%s", code, out)
