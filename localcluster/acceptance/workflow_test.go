@@ -84,6 +84,8 @@ func TestReleaseWorkflow(t *testing.T) {
 		{"3 a tag bump with the release tool", w.tagBump},
 		{"4 promote, then up of the promoted stack", w.promote},
 		{"5 an untested version stops at the preview", w.untested},
+		{"5b the app's own settings and secrets on the source stack", w.appSettings},
+		{"5c a registry with a login, and the images' platform", w.loginRegistry},
 		{"6 a Redis password rotation", w.rotate},
 		{"7 a failing image build", w.failingBuild},
 		{"8 destroy leaves nothing", w.destroy},
