@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
 	"github.com/example/jobs/mockengine"
 	"github.com/example/jobs/settings"
 )
@@ -126,8 +128,11 @@ func TestAppEnvChangesRollExactlyItsReaders(t *testing.T) {
 	if got := envRefs(t, in(t, w))["API_KEY"]; got != "Secret test-app-secrets/worker.API_KEY" {
 		t.Errorf("worker API_KEY: %s", got)
 	}
-	if !mockengine.HasSecret(w.Inputs["spec"]) {
+	if !secretAt(w.Inputs["spec"], "template", "metadata", "annotations", "checksum/app-secrets") {
 		t.Error("the checksum of the secret variables is not a Pulumi secret")
+	}
+	if secretAt(w.Inputs["spec"], "template", "metadata", "annotations", "checksum/app-config") {
+		t.Error("the checksum of the plain variables is a secret: the preview would hide a plain change")
 	}
 	for _, res := range secret.eng.Resources() {
 		if res.Type == typeSecret && res.Name == "test-app-secrets" {
@@ -147,21 +152,58 @@ func TestAppEnvChangesRollExactlyItsReaders(t *testing.T) {
 	sameChanges(t, "removing every setting", changed(t, base, gone), map[string]string{})
 }
 
-// plainText is a resource's inputs with every Pulumi secret left out, as text.
+// plainText is a resource's inputs with every Pulumi secret in them left out, as text.
 func plainText(t *testing.T, res *mockengine.Resource) string {
 	t.Helper()
 	var b strings.Builder
 	for k, v := range res.Inputs {
-		if mockengine.HasSecret(v) {
-			continue
-		}
-		p, err := mockengine.Plain(v)
+		p, err := mockengine.Plain(withoutSecrets(v))
 		if err != nil {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "%s=%v\n", k, p)
 	}
 	return b.String()
+}
+
+// withoutSecrets is v with each Pulumi secret in it replaced by "[secret]".
+func withoutSecrets(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret(), v.IsOutput() && v.OutputValue().Secret:
+		return resource.NewStringProperty("[secret]")
+	case v.IsOutput():
+		return withoutSecrets(v.OutputValue().Element)
+	case v.IsObject():
+		m := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			m[k] = withoutSecrets(e)
+		}
+		return resource.NewObjectProperty(m)
+	case v.IsArray():
+		var a []resource.PropertyValue
+		for _, e := range v.ArrayValue() {
+			a = append(a, withoutSecrets(e))
+		}
+		return resource.NewArrayProperty(a)
+	}
+	return v
+}
+
+// secretAt reports whether the value at path under v is a Pulumi secret or lies inside one.
+func secretAt(v resource.PropertyValue, path ...string) bool {
+	for {
+		switch {
+		case v.IsSecret(), v.IsOutput() && v.OutputValue().Secret:
+			return true
+		case v.IsOutput():
+			v = v.OutputValue().Element
+			continue
+		}
+		if len(path) == 0 || !v.IsObject() {
+			return false
+		}
+		v, path = v.ObjectValue()[resource.PropertyKey(path[0])], path[1:]
+	}
 }
 
 // TestProgramSetsOnlyReservedVariables: every variable the program itself gives the API and the
