@@ -222,12 +222,15 @@ func TestPromoteSeesTheWrappersBackend(t *testing.T) {
 	noLocalCluster(t)
 	path := binDir(t)
 	for _, c := range []struct {
-		env  []string
-		want []string
+		env    []string
+		want   []string
+		absent string // a variable the command must not see
 	}{
-		{nil, []string{"PULUMI_BACKEND_URL=file://" + localState + "\n", "PULUMI_CONFIG_PASSPHRASE=\n", "KUBECONFIG=" + root + "/localcluster/.run/kubeconfig\n"}},
-		{[]string{"KUBECONFIG=/k"}, []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "KUBECONFIG=/k\n"}},
-		{[]string{"PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, []string{"PULUMI_BACKEND_URL=s3://bucket\n", "PULUMI_CONFIG_PASSPHRASE=p\n"}},
+		{nil, []string{"PULUMI_BACKEND_URL=file://" + localState + "\n", "PULUMI_CONFIG_PASSPHRASE=\n", "KUBECONFIG=" + root + "/localcluster/.run/kubeconfig\n"}, ""},
+		// Off the local cluster no empty passphrase is given: pulumi itself then refuses to
+		// encrypt or decrypt, even when called through pulumi-env.sh without the wrapper's check.
+		{[]string{"KUBECONFIG=/k"}, []string{"PULUMI_BACKEND_URL=file://" + root + "/.pulumi-state\n", "KUBECONFIG=/k\n"}, "PULUMI_CONFIG_PASSPHRASE="},
+		{[]string{"PULUMI_BACKEND_URL=s3://bucket", "PULUMI_CONFIG_PASSPHRASE=p"}, []string{"PULUMI_BACKEND_URL=s3://bucket\n", "PULUMI_CONFIG_PASSPHRASE=p\n"}, ""},
 	} {
 		code, out := run(t, append([]string{"PATH=" + path}, c.env...), "", "scripts/pulumi-env.sh", "env")
 		if code != 0 {
@@ -237,6 +240,9 @@ func TestPromoteSeesTheWrappersBackend(t *testing.T) {
 			if !strings.Contains(out, w) {
 				t.Errorf("with %v:\n%s\nwant a line %q", c.env, out, w)
 			}
+		}
+		if c.absent != "" && strings.Contains("\n"+out, "\n"+c.absent) {
+			t.Errorf("with %v:\n%s\nwant no %s", c.env, out, c.absent)
 		}
 	}
 }
