@@ -6,16 +6,16 @@
 #   export "$(scripts/dockerd.sh start)"; scripts/base-image.sh
 #
 # No registry is reachable here, so both are assembled from one Debian bookworm minbase rootfs
-# (debootstrap, from Debian's own mirror); the golang image adds this machine's Go toolchain and CA
-# bundle. The rootfs tarball is cached under the git-ignored /.cache/ and each image carries a
-# label with its recipe (and Go version), so reruns are no-ops until those change.
+# (debootstrap, from the mirror and proxy this machine's apt uses, or DEBIAN_MIRROR); the golang
+# image adds this machine's Go toolchain and CA bundle. The rootfs tarball is cached under the
+# git-ignored /.cache/ and each image carries a label with its recipe (and Go version), so reruns
+# are no-ops until those change.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${JOBS_BASE_CACHE:-$repo/.cache/base}
 image=golang:1.26-bookworm
 goroot=${GOROOT_FOR_IMAGE:-/usr/local/go}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 certs=/etc/ssl/certs/ca-certificates.crt
 
 die() { echo "base-image.sh: $*" >&2; exit 1; }
@@ -67,6 +67,16 @@ fi
 rootfs_tar=$cache/bookworm-minbase.tar
 if [[ ! -s $rootfs_tar ]]; then
 	command -v debootstrap >/dev/null || die "debootstrap missing: apt-get install -y debootstrap"
+	# The mirror apt fetches bookworm's packages from (a local mirror or cache here is what the
+	# machine can reach), and apt's proxy, unless the caller set either; Debian's own host last.
+	mirror=${DEBIAN_MIRROR:-$(apt-get indextargets --no-release-info --format '$(REPO_URI)' \
+		'Identifier: Packages' 'Release: bookworm' 2>/dev/null | head -n 1 || true)}
+	mirror=${mirror%/}
+	mirror=${mirror:-http://deb.debian.org/debian}
+	if [[ -z ${http_proxy:-} ]]; then
+		eval "$(apt-config shell http_proxy Acquire::http::Proxy 2>/dev/null || true)"
+		[[ -n ${http_proxy:-} ]] && export http_proxy
+	fi
 	[[ $(id -u) == 0 ]] || die "debootstrap must run as root (run this script with sudo or as root)"
 	mkdir -p "$cache"
 	tmp=$(mktemp -d "$cache/rootfs.XXXXXX")

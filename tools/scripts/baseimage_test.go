@@ -88,3 +88,61 @@ func TestBaseImageUnmountsWhatDebootstrapLeft(t *testing.T) {
 		t.Errorf("the rootfs tarball lacks the rootfs's own files:\n%s", list)
 	}
 }
+
+// TestBaseImageFetchesFromAptsMirror runs scripts/base-image.sh with an apt that names a local
+// mirror and a proxy: debootstrap must be pointed at that mirror and see that proxy (a machine
+// behind them reaches nothing else), and DEBIAN_MIRROR must still win when it is set.
+func TestBaseImageFetchesFromAptsMirror(t *testing.T) {
+	const mirror, proxy = "http://mirror.internal.example/debian", "http://proxy.internal.example:3128/"
+	for _, tc := range []struct {
+		name, override, want string
+	}{
+		{"apt's mirror", "", mirror},
+		{"DEBIAN_MIRROR wins", "http://other.example/debian", "http://other.example/debian"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := t.TempDir()
+			goroot := t.TempDir()
+			cache := filepath.Join(t.TempDir(), "cache")
+			record := filepath.Join(t.TempDir(), "debootstrap-args")
+			for path, body := range map[string]string{
+				// apt lists its bookworm Packages index only when asked for it by release.
+				filepath.Join(bin, "apt-get"): `#!/bin/bash
+[[ $1 == indextargets && " $* " == *" Release: bookworm "* ]] || exit 1
+echo '` + mirror + `/'
+echo 'http://security.internal.example/debian-security/'
+`,
+				filepath.Join(bin, "apt-config"): "#!/bin/bash\n[[ $1 == shell && $3 == Acquire::http::Proxy ]] && echo \"$2='" + proxy + "'\"\n",
+				filepath.Join(bin, "debootstrap"): `#!/bin/bash
+echo "$4 ${http_proxy:-no proxy}" >` + record + `
+mkdir -p "$3/etc" && echo 'ID=debian' >"$3/etc/os-release"
+`,
+				filepath.Join(bin, "docker"):          fakeDocker,
+				filepath.Join(goroot, "bin", "go"):    "#!/bin/bash\necho go1.26.0\n",
+				filepath.Join(goroot, "src", "x.txt"): "a stand-in toolchain\n",
+			} {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_HOST=unix:///nonexistent.sock",
+				"JOBS_BASE_CACHE=" + cache, "GOROOT_FOR_IMAGE=" + goroot, "TMPDIR=" + t.TempDir()}
+			if tc.override != "" {
+				env = append(env, "DEBIAN_MIRROR="+tc.override)
+			}
+			if code, out := run(t, env, "", "scripts/base-image.sh"); code != 0 {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+			got, err := os.ReadFile(record)
+			if err != nil {
+				t.Fatalf("debootstrap did not run: %v", err)
+			}
+			if want := tc.want + " " + proxy + "\n"; string(got) != want {
+				t.Errorf("debootstrap got mirror and proxy %q, want %q", got, want)
+			}
+		})
+	}
+}
