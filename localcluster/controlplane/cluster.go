@@ -75,6 +75,10 @@ type Cluster struct {
 	FakeNodes []string
 	// PersistentVolumes are the names of the pre-created PVs.
 	PersistentVolumes []string
+	// HostBefore is the host as it was once this cluster held the node and
+	// before it changed anything: what Leftovers compares a stopped cluster
+	// against. Taken before the lock, it would hold another cluster's rules.
+	HostBefore HostSnapshot
 }
 
 // Start builds (or reuses) the binaries, starts every component, bootstraps
@@ -114,6 +118,10 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 	if err := acquireNode(ctx, runDir, logf); err != nil {
 		return nil, err
 	}
+	hostBefore, err := CaptureHost()
+	if err != nil {
+		return nil, fmt.Errorf("record the host before the node changes it: %w", err)
+	}
 
 	keys, err := writePKI(runDir)
 	if err != nil {
@@ -144,6 +152,7 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		Token:      token,
 		CAFile:     keys.CACert,
 		Kubectl:    bins.Kubectl,
+		HostBefore: hostBefore,
 	}
 	if err := writeKubeconfig(c); err != nil {
 		return nil, err

@@ -35,10 +35,6 @@ func TestStopAfterTheRuntimeWasKilled(t *testing.T) {
 	}
 	ensureRegistry(t)
 	img := pushPodcheck(ctx, t, clusterDir)
-	before, err := controlplane.CaptureHost()
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, stopped := startCluster(ctx, t, clusterDir)
 	client, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
@@ -68,7 +64,7 @@ func TestStopAfterTheRuntimeWasKilled(t *testing.T) {
 		t.Fatalf("stop after the runtime was killed: %v", err)
 	}
 	*stopped = true
-	for _, l := range controlplane.Leftovers(c.RunDir, before) {
+	for _, l := range controlplane.Leftovers(c.RunDir, c.HostBefore) {
 		t.Error("left behind: " + l)
 	}
 	if err := os.RemoveAll(c.RunDir); err != nil {

@@ -44,10 +44,6 @@ func TestRealNode(t *testing.T) {
 	}
 	ensureRegistry(t)
 	img := pushPodcheck(ctx, t, clusterDir)
-	before, err := controlplane.CaptureHost()
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, stopped := startCluster(ctx, t, clusterDir)
 	client, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
@@ -198,7 +194,7 @@ func TestRealNode(t *testing.T) {
 		}
 		*stopped = true
 		fmt.Fprintf(os.Stderr, "realnode: stopped in %s\n", time.Since(stopStart).Round(100*time.Millisecond))
-		for _, l := range controlplane.Leftovers(c.RunDir, before) {
+		for _, l := range controlplane.Leftovers(c.RunDir, c.HostBefore) {
 			t.Error("left behind: " + l)
 		}
 		if err := os.RemoveAll(c.RunDir); err != nil {
