@@ -63,7 +63,7 @@ func setUp(t *testing.T, tmp string) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
 	start := time.Now()
-	c, err := controlplane.Start(ctx, clusterDir, controlplane.Options{RunDir: runDir, Log: os.Stderr})
+	c, err := controlplane.Start(ctx, clusterDir, controlplane.Options{RunDir: runDir, Kubectl: true, Log: os.Stderr})
 	if err != nil {
 		t.Fatalf("local cluster: %v", err)
 	}

@@ -1,11 +1,14 @@
 // Package binaries builds the cluster's programs from the Go modules pinned in
 // localcluster and caches them under .bin/<group>-<key>, where key hashes
-// everything that decides a group's bytes. There are three groups, each built
+// everything that decides a group's bytes. There are four groups, each built
 // by one `go build` so shared packages compile once:
 //
 //   - kube: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-//     kubelet, kube-proxy, kubectl and the pod sandbox program (this module);
+//     kubelet, kube-proxy and the pod sandbox program (this module);
 //   - coredns: CoreDNS with the plugins the cluster needs (nested module);
+//   - kubectl: the client of the same release (this module), built only on
+//     request: no part of the cluster runs it, and its hundred packages and
+//     its link cost a cold `make up` about 160 CPU-seconds;
 //   - kwok: fake nodes for scale tests (nested module), built only on request.
 //
 // A cold build takes many minutes; a warm one is a stat.
@@ -34,7 +37,8 @@ type Set struct {
 	Kubelet               string
 	KubeProxy             string
 	// Kubectl is the client of the same release, for people and for the
-	// comparison with applying hand-kept YAML files.
+	// comparison with applying hand-kept YAML files; empty unless Ensure
+	// was asked for it.
 	Kubectl string
 	// Pause is the pod sandbox program (servers/pause).
 	Pause   string
@@ -71,8 +75,6 @@ var kubeGroup = group{
 		"k8s.io/kubernetes/cmd/kube-scheduler",
 		"k8s.io/kubernetes/cmd/kubelet",
 		"k8s.io/kubernetes/cmd/kube-proxy",
-		// About a hundred packages beyond the rest; the client of the same release.
-		"k8s.io/kubernetes/cmd/kubectl",
 		// etcd is a local main package so it links against the etcd release
 		// Kubernetes is tested with.
 		"./servers/etcd",
@@ -80,7 +82,18 @@ var kubeGroup = group{
 	},
 	keyInputs: []string{"go.mod", "go.sum", "servers/etcd/main.go", "servers/pause/main.go"},
 	ldflags:   kubeLdflags(),
-	label:     "etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl, pause",
+	label:     "etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, pause",
+}
+
+// kubectlGroup shares the kube group's module and version stamp; it is a
+// group of its own so that nothing waits for it but what uses it.
+var kubectlGroup = group{
+	name:      "kubectl",
+	module:    ".",
+	targets:   []string{"k8s.io/kubernetes/cmd/kubectl"},
+	keyInputs: []string{"go.mod", "go.sum"},
+	ldflags:   kubeLdflags(),
+	label:     "kubectl",
 }
 
 // corednsGroup lives in a nested module: CoreDNS needs newer gRPC than
@@ -174,6 +187,7 @@ func (s *Set) fill(g group, dir string) {
 		s.Etcd, s.KubeAPIServer = p("etcd"), p("kube-apiserver")
 		s.KubeControllerManager, s.KubeScheduler = p("kube-controller-manager"), p("kube-scheduler")
 		s.Kubelet, s.KubeProxy, s.Pause = p("kubelet"), p("kube-proxy"), p("pause")
+	case "kubectl":
 		s.Kubectl = p("kubectl")
 	case "coredns":
 		s.CoreDNS = p("coredns")

@@ -3,13 +3,14 @@ package binaries
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestCacheKeyFollowsEveryInput(t *testing.T) {
-	for _, g := range []group{kubeGroup, corednsGroup, kwokGroup} {
+	for _, g := range (Options{Kubectl: true, Kwok: true}).groups() {
 		dir := t.TempDir()
 		for _, rel := range g.keyInputs {
 			p := filepath.Join(dir, rel)
@@ -59,7 +60,7 @@ func TestCacheKeyNeedsItsInputs(t *testing.T) {
 }
 
 func TestIncompleteBuildIsNotCached(t *testing.T) {
-	for _, g := range []group{kubeGroup, corednsGroup, kwokGroup} {
+	for _, g := range (Options{Kubectl: true, Kwok: true}).groups() {
 		dir := t.TempDir()
 		outs := g.outputs()
 		// All but one output, then all of them without the marker.
@@ -82,7 +83,7 @@ func TestIncompleteBuildIsNotCached(t *testing.T) {
 
 func TestSetNamesEveryOutput(t *testing.T) {
 	var s Set
-	for _, g := range []group{kubeGroup, corednsGroup, kwokGroup} {
+	for _, g := range (Options{Kubectl: true, Kwok: true}).groups() {
 		s.fill(g, "/b/"+g.name)
 	}
 	for name, p := range map[string]string{
@@ -97,6 +98,34 @@ func TestSetNamesEveryOutput(t *testing.T) {
 	}
 	if len(s.KwokStages) != len(kwokStages) {
 		t.Errorf("Set has %d kwok stages, want %d", len(s.KwokStages), len(kwokStages))
+	}
+}
+
+// kubectl is no part of the cluster: a start that does not ask for it must
+// not wait for its build (about 160 CPU-seconds cold).
+func TestOnlyWhatIsAskedForIsBuilt(t *testing.T) {
+	names := func(gs []group) (n []string) {
+		for _, g := range gs {
+			n = append(n, g.name)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		opts Options
+		want []string
+	}{
+		{Options{}, []string{"kube", "coredns"}},
+		{Options{Kubectl: true}, []string{"kube", "coredns", "kubectl"}},
+		{Options{Kwok: true}, []string{"kube", "coredns", "kwok"}},
+	} {
+		if got := names(tc.opts.groups()); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v builds %v, want %v", tc.opts, got, tc.want)
+		}
+	}
+	for _, out := range kubeGroup.outputs() {
+		if out == "kubectl" {
+			t.Errorf("the kube group, which every start builds, still builds kubectl")
+		}
 	}
 }
 

@@ -40,6 +40,21 @@ func kubeLdflags() string {
 type Options struct {
 	// Kwok also builds kwok and copies its stage files.
 	Kwok bool
+	// Kubectl also builds kubectl.
+	Kubectl bool
+}
+
+// groups are what opts asks for: the cluster's own groups always, then the
+// optional ones, so a start waits for no build it does not run.
+func (o Options) groups() []group {
+	groups := []group{kubeGroup, corednsGroup}
+	if o.Kubectl {
+		groups = append(groups, kubectlGroup)
+	}
+	if o.Kwok {
+		groups = append(groups, kwokGroup)
+	}
+	return groups
 }
 
 // Ensure returns a complete set of binaries for the current module state,
@@ -60,10 +75,7 @@ func Ensure(ctx context.Context, clusterDir string, log io.Writer, opts Options)
 	if err != nil {
 		return Set{}, err
 	}
-	groups := []group{kubeGroup, corednsGroup}
-	if opts.Kwok {
-		groups = append(groups, kwokGroup)
-	}
+	groups := opts.groups()
 	binRoot := filepath.Join(clusterDir, ".bin")
 	var set Set
 	var missing []group

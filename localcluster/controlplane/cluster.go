@@ -47,6 +47,9 @@ type Options struct {
 	// pre-created (default 8), PVSize each (default "10Gi").
 	PersistentVolumes int
 	PVSize            string
+	// Kubectl also builds kubectl (Cluster.Kubectl); without it the start
+	// waits for no client build (make up needs none).
+	Kubectl bool
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 }
@@ -63,7 +66,8 @@ type Cluster struct {
 	// Token is the admin bearer token; CAFile verifies the API server.
 	Token  string
 	CAFile string
-	// Kubectl is a kubectl of the cluster's release, built with it.
+	// Kubectl is a kubectl of the cluster's release, when Options.Kubectl
+	// asked for it.
 	Kubectl string
 	// Node is the real node: its name and IP (NodePorts answer on that IP
 	// and on 127.0.0.1), containerd's socket and the sandbox image.
@@ -95,7 +99,7 @@ func Start(ctx context.Context, clusterDir string, opts Options) (c *Cluster, er
 		opts.Log = io.Discard
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, format+"\n", args...) }
-	bins, err := binaries.Ensure(ctx, clusterDir, opts.Log, binaries.Options{Kwok: opts.FakeNodes > 0})
+	bins, err := binaries.Ensure(ctx, clusterDir, opts.Log, binaries.Options{Kwok: opts.FakeNodes > 0, Kubectl: opts.Kubectl})
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,11 @@
 //	go run ./cmd/cluster up     # build if needed, start, print kubeconfig path
 //	go run ./cmd/cluster down   # stop exactly the processes `up` started
 //	go run ./cmd/cluster status # list the recorded processes still alive
+//	go run ./cmd/cluster kubectl # build kubectl if needed, print its path
 //
 // State lives in localcluster/.run (git-ignored); the kubeconfig of `up` is
-// localcluster/.run/kubeconfig and a kubectl of the cluster's release is
-// localcluster/.run/kubectl. `down` removes every folder under .run, so what
+// localcluster/.run/kubeconfig and localcluster/.run/kubectl runs a kubectl
+// of the cluster's release, built on its first use rather than by `up`. `down` removes every folder under .run, so what
 // described the cluster (the local Pulumi state the scripts keep in
 // .run/pulumi-state) goes with it.
 package main
@@ -22,11 +23,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/example/jobs/localcluster/binaries"
 	"github.com/example/jobs/localcluster/controlplane"
 	"github.com/example/jobs/localcluster/workspace"
 )
 
-const usage = "usage: go run ./cmd/cluster up|down|status"
+const usage = "usage: go run ./cmd/cluster up|down|status|kubectl"
 
 func main() {
 	if len(os.Args) != 2 {
@@ -54,6 +56,8 @@ func run(verb string) error {
 		return down(runRoot)
 	case "status":
 		return status(runRoot)
+	case "kubectl":
+		return kubectl()
 	default:
 		return fmt.Errorf("unknown command %q; %s", verb, usage)
 	}
@@ -88,17 +92,45 @@ func up(runDir string) error {
 	if err := os.WriteFile(stable, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	// And a kubectl of the cluster's own release beside it.
+	// And a kubectl of the cluster's own release beside it: a launcher, so
+	// that nobody who never runs it waits for its build.
 	kubectl := filepath.Join(filepath.Dir(runDir), "kubectl")
-	if err := os.Remove(kubectl); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	if err := os.Symlink(c.Kubectl, kubectl); err != nil {
+	if err := writeKubectlLauncher(kubectl, clusterDir); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "cluster up in %s: node %s at %s (NodePorts on 127.0.0.1 too), logs in %s, kubectl at %s; stop it with `go run ./cmd/cluster down`\n",
 		time.Since(start).Round(time.Second), c.Node.Name, c.Node.IP, filepath.Join(c.RunDir, "logs"), kubectl)
 	fmt.Printf("export KUBECONFIG=%s\n", stable)
+	return nil
+}
+
+// writeKubectlLauncher writes a script at path that builds kubectl on its
+// first run (a few minutes cold, a stat after) and then runs it.
+func writeKubectlLauncher(path, clusterDir string) error {
+	script := "#!/bin/sh\n" +
+		"# kubectl of the local cluster's release, built on first use by `go run ./cmd/cluster kubectl`.\n" +
+		"bin=$(cd '" + clusterDir + "' && go run ./cmd/cluster kubectl) || exit\n" +
+		"exec \"$bin\" \"$@\"\n"
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.WriteFile(path, []byte(script), 0o755)
+}
+
+// kubectl prints the path of a kubectl of the cluster's release on stdout,
+// building it (with progress on stderr) if the cache lacks it.
+func kubectl() error {
+	clusterDir, err := workspace.ClusterDir()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	set, err := binaries.Ensure(ctx, clusterDir, os.Stderr, binaries.Options{Kubectl: true})
+	if err != nil {
+		return err
+	}
+	fmt.Println(set.Kubectl)
 	return nil
 }
 
