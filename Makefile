@@ -71,6 +71,10 @@ lint: ## gofmt and actionlint on the workflows
 bench: ## load the API and worker against a real Redis and print the figures
 	cd app && go run ./cmd/bench
 
+.PHONY: bench-deploy
+bench-deploy: ## time make up by phase, a no-change preview and a tag bump: make bench-deploy [COLD=1] [RUNS=3]
+	go run ./tools/benchdeploy $(if $(filter 1 true yes,$(COLD)),-cold) -runs $(or $(RUNS),3)
+
 ##@ deploy
 # STACK names one stack; without it up and preview take every stack, each after its source.
 stacks = $(if $(STACK),$(STACK),$$(go run ./tools/release stacks))
