@@ -55,28 +55,42 @@ if [ "$verb" = output ]; then
 	exec pulumi stack output -s "$stack" "$@"
 fi
 
+start_cluster=""
 if [ -n "${JOBS_LOCAL_CLUSTER:-}" ] && [ ! -f "$KUBECONFIG" ]; then
 	if [ "$verb" = destroy ]; then
 		echo "no local cluster runs, so stack $stack has nothing deployed on it (make down removed its state with it)" >&2
 		exit 2
 	fi
-	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
-	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
+	start_cluster=1
 fi
 
-pulumi stack select --create "$stack" --non-interactive >/dev/null
+# The file backend keeps a stack at .pulumi/stacks/<project>/<stack>.json: when it is there, the
+# second or so of `pulumi stack select` is skipped (every command below names its stack).
+case "${PULUMI_BACKEND_URL:-}" in
+file://*) state_file=${PULUMI_BACKEND_URL#file://}/.pulumi/stacks/jobs/$stack.json ;;
+*) state_file="" ;;
+esac
+if [ -z "$state_file" ] || [ ! -f "$state_file" ]; then
+	pulumi stack select --create "$stack" --non-interactive >/dev/null
+fi
 
-if [ "$verb" != destroy ]; then
+# A password is in the stack file once generated (encrypted); only a stack without one asks pulumi.
+if [ "$verb" != destroy ] && ! grep -q '^[[:space:]]*jobs:redisPassword:' "Pulumi.$stack.yaml"; then
 	if ! pulumi config get redisPassword -s "$stack" >/dev/null 2>&1; then
 		echo "jobs:redisPassword is not set for $stack: generating one (stored encrypted in Pulumi.$stack.yaml; commit it)" >&2
 		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | pulumi config set --secret redisPassword -s "$stack"
 	fi
 fi
-if [ "$verb" = preview ] || [ "$verb" = up ]; then
+
+# prepare_engine: what preview and up need besides the cluster, each only where the stack uses
+# the local default: the private Docker engine with its base images, the loopback registry, and
+# for up the local Redis image. Every step is a quick check once done.
+prepare_engine() {
 	if [ -z "${DOCKER_HOST:-}" ]; then
 		export "$("$root/scripts/dockerd.sh" start)"
 		"$root/scripts/base-image.sh"
 	fi
+	local registry redis_image
 	registry=$(pulumi config get registry -s "$stack" 2>/dev/null || true)
 	case "$registry" in
 	localhost:5000* | 127.0.0.1:5000*) "$root/scripts/local-registry.sh" start ;;
@@ -90,6 +104,26 @@ if [ "$verb" = preview ] || [ "$verb" = up ]; then
 		fi
 		;;
 	esac
+}
+
+start_local_cluster() {
+	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
+	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
+}
+
+if [ "$verb" = preview ] || [ "$verb" = up ]; then
+	if [ -n "$start_cluster" ]; then
+		# The cluster's first start compiles for minutes; the engine's preparation waits mostly on
+		# the network (debootstrap) and on single-threaded steps, so it runs beside it.
+		prepare_engine &
+		prepare=$!
+		# A failed start still waits for the preparation, so nothing outlives the command.
+		start_local_cluster || { status=$?; wait "$prepare" || true; exit "$status"; }
+		wait "$prepare" || { echo "preparing the Docker engine, base images or registry failed (see above)" >&2; exit 1; }
+	fi
+	prepare_engine
+elif [ -n "$start_cluster" ]; then
+	start_local_cluster
 fi
 
 exec pulumi "$verb" -s "$stack" "$@"

@@ -197,6 +197,37 @@ func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
 	}
 }
 
+// A stack the file backend already holds needs no `pulumi stack select` (a second of every
+// preview); a stack it lacks is still created.
+func TestPulumiWrapperSelectsOnlyANewStack(t *testing.T) {
+	path := binDir(t)
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(state, ".pulumi/stacks/jobs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, ".pulumi/stacks/jobs/prod.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		stack      string
+		wantSelect bool
+	}{{"prod", false}, {"test", true}} {
+		log := filepath.Join(t.TempDir(), "log")
+		env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig",
+			"DOCKER_HOST=unix:///some/docker.sock", "PULUMI_CONFIG_PASSPHRASE=team", "PULUMI_BACKEND_URL=file://" + state}
+		if code, out := run(t, env, "", "scripts/pulumi.sh", "destroy", c.stack, "--yes"); code != 0 {
+			t.Fatalf("destroy %s: exit %d, output:\n%s", c.stack, code, out)
+		}
+		b, _ := os.ReadFile(log)
+		if got := strings.Contains(string(b), "call: stack select --create "+c.stack); got != c.wantSelect {
+			t.Errorf("stack %s (state file there: %v): pulumi calls\n%s\nwant stack select called: %v", c.stack, !c.wantSelect, b, c.wantSelect)
+		}
+	}
+}
+
 func TestPulumiWrapperReadsOutputsWithoutACluster(t *testing.T) {
 	noLocalCluster(t)
 	path := binDir(t)
