@@ -106,6 +106,17 @@ prepare_engine() {
 	esac
 }
 
+# prebuild_program: the engine's first run compiles the program (minutes cold). Built beforehand
+# where Pulumi.yaml's runtime.options.buildTarget points, with the flags the Go language host uses,
+# its own `go build` then finds the binary current. Any other outcome only means it builds again.
+prebuild_program() {
+	local target
+	target=$(sed -n 's/^[[:space:]]*buildTarget:[[:space:]]*//p' "$root/Pulumi.yaml")
+	[ -n "$target" ] || return 0
+	echo "pulumi.sh: compiling the program into $target beside the cluster's start" >&2
+	go build -buildvcs=false -o "$target" -trimpath -ldflags "-w -s" || true
+}
+
 start_local_cluster() {
 	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
 	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
@@ -117,8 +128,11 @@ if [ "$verb" = preview ] || [ "$verb" = up ]; then
 		# the network (debootstrap) and on single-threaded steps, so it runs beside it.
 		prepare_engine &
 		prepare=$!
-		# A failed start still waits for the preparation, so nothing outlives the command.
-		start_local_cluster || { status=$?; wait "$prepare" || true; exit "$status"; }
+		prebuild_program &
+		prebuild=$!
+		# A failed start still waits for the others, so nothing outlives the command.
+		start_local_cluster || { status=$?; wait "$prepare" "$prebuild" || true; exit "$status"; }
+		wait "$prebuild"
 		wait "$prepare" || { echo "preparing the Docker engine, base images or registry failed (see above)" >&2; exit 1; }
 	fi
 	prepare_engine

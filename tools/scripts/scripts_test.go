@@ -11,9 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 var root = func() string {
@@ -126,17 +129,55 @@ func TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(path, "go"), []byte(fakeGo), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// sed reads the program's build target from Pulumi.yaml.
+	sed, err := exec.LookPath("sed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(sed, filepath.Join(path, "sed")); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + filepath.Join(t.TempDir(), "log")}
 	code, out := run(t, env, "", "scripts/pulumi.sh", "up", "test")
 	b, _ := os.ReadFile(goLog)
-	if code == 0 || !strings.Contains(out, "KUBECONFIG is unset: starting the local cluster") ||
-		strings.TrimSpace(string(b)) != "go run ./cmd/cluster up in "+filepath.Join(root, "localcluster") {
-		t.Fatalf("up: exit %d, output:\n%s\ngo calls:\n%s\nwant the wrapper to start the local cluster with go run ./cmd/cluster up, and stop when that fails", code, out, b)
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.Sort(calls)
+	// Beside the cluster's start, the program is compiled where the language host will look for
+	// it, with the language host's own flags, so its first build finds it current.
+	want := []string{
+		"go build -buildvcs=false -o " + buildTarget(t) + " -trimpath -ldflags -w -s in " + root,
+		"go run ./cmd/cluster up in " + filepath.Join(root, "localcluster"),
+	}
+	if code == 0 || !strings.Contains(out, "KUBECONFIG is unset: starting the local cluster") || !slices.Equal(calls, want) {
+		t.Fatalf("up: exit %d, output:\n%s\ngo calls:\n%s\nwant %q: the wrapper starts the local cluster with go run ./cmd/cluster up and compiles the program beside it, and stops when the start fails", code, out, b, want)
 	}
 	code, out = run(t, env, "", "scripts/pulumi.sh", "destroy", "test")
 	if code != 2 || !strings.Contains(out, "no local cluster runs, so stack test has nothing deployed on it") {
 		t.Fatalf("destroy: exit %d, output:\n%s\nwant exit 2 saying there is nothing to destroy", code, out)
 	}
+}
+
+// buildTarget is where Pulumi.yaml tells the Go language host to build the program.
+func buildTarget(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var project struct {
+		Runtime struct {
+			Options struct {
+				BuildTarget string `yaml:"buildTarget"`
+			} `yaml:"options"`
+		} `yaml:"runtime"`
+	}
+	if err := yaml.Unmarshal(raw, &project); err != nil {
+		t.Fatal(err)
+	}
+	if project.Runtime.Options.BuildTarget == "" {
+		t.Fatal("Pulumi.yaml names no runtime.options.buildTarget")
+	}
+	return project.Runtime.Options.BuildTarget
 }
 
 func TestPulumiWrapperAppliesTheNoAccountDefaults(t *testing.T) {
