@@ -12,8 +12,10 @@ help: ## list the targets
 
 ##@ develop
 .PHONY: run
+# bin/runlocal stays a line of its own: bash execs a lone command, so runlocal is make's child.
 run: ## run Redis, the API and a worker on 127.0.0.1, no cluster, and print curl lines to try them
-	scripts/run-local.sh
+	go build -o bin/runlocal ./tools/runlocal
+	bin/runlocal
 
 .PHONY: test
 test: deps test-program test-release test-app fuzz test-images test-cluster acceptance lint ## run every test (what CI runs)

@@ -59,7 +59,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	// The last line of a clean stop, as the worker writes one: whoever stops
-	// the process (scripts/run-local.sh, a pod) can tell it from a crash.
+	// the process (make run, a pod) can tell it from a crash.
 	log.Info("api stopped cleanly")
 	return nil
 }
