@@ -77,6 +77,12 @@ bench: ## load the API and worker against a real Redis and print the figures
 bench-deploy: ## time make up by phase, a no-change preview and a tag bump: make bench-deploy [COLD=1] [RUNS=3]
 	go run ./tools/benchdeploy $(if $(filter 1 true yes,$(COLD)),-cold) -runs $(or $(RUNS),3)
 
+STRESS_N ?= 30
+.PHONY: stress-stop
+stress-stop: ## stop a real make run every way, STRESS_N (30) times each, with both cores busy
+	go build -o bin/stressstop ./tools/stressstop
+	bin/stressstop -n $(STRESS_N)
+
 ##@ deploy
 # STACK names one stack; without it up and preview take every stack, each after its source.
 stacks = $(if $(STACK),$(STACK),$$(go run ./tools/release stacks))

@@ -32,7 +32,7 @@ type Run struct {
 	tmp             string // the temporary folder the banner names
 	servers         map[string]server
 	apiPort, wkPort string
-	closed          bool
+	closeOnce       sync.Once
 }
 
 // lockedBuffer collects make's output while it is read.
@@ -194,12 +194,11 @@ func (r *Run) Logs() string {
 
 // Close ends whatever of the run is left, whatever happened: make's session by its group id (a
 // SIGKILL: runlocal's servers die with it, and are killed here too should they not), then removes
-// the run's folders.
-func (r *Run) Close() {
-	if r.closed {
-		return
-	}
-	r.closed = true
+// the run's folders. It may be called more than once, from any goroutine (a stress command's
+// signal handler).
+func (r *Run) Close() { r.closeOnce.Do(r.close) }
+
+func (r *Run) close() {
 	select {
 	case <-r.done:
 	default:
