@@ -47,6 +47,9 @@ func main() {
 	// Before anything else: from here on these signals can only be read from sigs.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// `make run | tee run.log` and Ctrl-C: tee goes at once, and Go would answer runlocal's next
+	// line (a stop notice) with death by SIGPIPE, in the middle of the stop. A lost line is better.
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(run(sigs, os.Stdout, os.Stderr))
 }
 

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -25,6 +27,9 @@ func TestMain(m *testing.M) {
 	if fake := os.Getenv("RUNLOCAL_FAKE"); fake != "" {
 		fakeServer(fake, os.Getenv("RUNLOCAL_EVENTS"))
 		return
+	}
+	if os.Getenv("RUNLOCAL_MAIN") == "1" {
+		main()
 	}
 	os.Exit(m.Run())
 }
@@ -243,5 +248,26 @@ func TestAStopBeforeAnythingStarted(t *testing.T) {
 	}
 	if want := "run-local: stopped by SIGHUP before anything was started, temporary folder removed\n"; out.String() != want {
 		t.Errorf("it said %q, want %q", out, want)
+	}
+}
+
+// TestAClosedOutputDoesNotKillIt runs runlocal's main with its stdout and stderr a pipe nobody reads
+// any more (`make run | tee log` after Ctrl-C took tee): it must end by its own exit status, here
+// 1 for a run started outside the repository, not by SIGPIPE at its first line.
+func TestAClosedOutputDoesNotKillIt(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Dir = t.TempDir() // no app/go.mod: runlocal says so and exits 1
+	cmd.Env = append(os.Environ(), "RUNLOCAL_MAIN=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Run()
+	w.Close()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("runlocal ended with %v; want exit status 1", err)
 	}
 }
