@@ -13,15 +13,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/example/jobs/localcluster/controlplane"
+	"github.com/example/jobs/localcluster/teardown"
 	"github.com/example/jobs/localcluster/workspace"
 )
 
@@ -62,13 +60,26 @@ func setUp(t *testing.T, tmp string) *env {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
+	// The stop is registered before the start: a Ctrl-C during the minutes Start takes cancels
+	// it, and Start stops what it began when it fails.
+	var c *controlplane.Cluster
+	started := make(chan struct{})
+	stopCluster := stops.Add(func() error {
+		cancel()
+		<-started
+		if c == nil {
+			return nil
+		}
+		return c.Stop()
+	})
 	start := time.Now()
-	c, err := controlplane.Start(ctx, clusterDir, controlplane.Options{RunDir: runDir, Kubectl: true, Log: os.Stderr})
+	c, err = controlplane.Start(ctx, clusterDir, controlplane.Options{RunDir: runDir, Kubectl: true, Log: os.Stderr})
+	close(started)
 	if err != nil {
 		t.Fatalf("local cluster: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
+		if err := stopCluster(); err != nil {
 			t.Errorf("stop the cluster: %v", err)
 			return
 		}
@@ -81,11 +92,6 @@ func setUp(t *testing.T, tmp string) *env {
 			os.RemoveAll(runDir)
 		} else {
 			t.Logf("cluster logs kept in %s", filepath.Join(runDir, "logs"))
-		}
-	})
-	onInterrupt(func() {
-		if err := c.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
 		}
 	})
 	figure("local cluster start (binaries cached or built)", time.Since(start))
@@ -134,18 +140,28 @@ func startEngine(t *testing.T, checkout string) string {
 	script := filepath.Join(checkout, "scripts", "dockerd.sh")
 	out, err := exec.Command(script, "status").Output()
 	if err != nil {
-		cmd := exec.Command(script, "start")
-		cmd.Stderr = os.Stderr
-		if out, err = cmd.Output(); err != nil {
-			t.Fatalf("scripts/dockerd.sh start: %v", err)
-		}
-		stop := func() ([]byte, error) { return exec.Command(script, "stop").CombinedOutput() }
-		onInterrupt(func() { stop() })
+		// Registered before the start, which waits for it: a stop during the start would find
+		// no pidfile yet and leave the engine running.
+		started := make(chan struct{})
+		stop := stops.Add(func() error {
+			<-started
+			if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
+				return fmt.Errorf("scripts/dockerd.sh stop: %v\n%s", err, out)
+			}
+			return nil
+		})
 		t.Cleanup(func() {
-			if out, err := stop(); err != nil {
-				t.Errorf("scripts/dockerd.sh stop: %v\n%s", err, out)
+			if err := stop(); err != nil {
+				t.Error(err)
 			}
 		})
+		cmd := exec.Command(script, "start")
+		cmd.Stderr = os.Stderr
+		out, err = cmd.Output()
+		close(started)
+		if err != nil {
+			t.Fatalf("scripts/dockerd.sh start: %v", err)
+		}
 	}
 	host := strings.TrimSpace(string(out))
 	if !strings.HasPrefix(host, "DOCKER_HOST=unix://") {
@@ -163,46 +179,31 @@ func startRegistry(t *testing.T, checkout string) {
 		return
 	}
 	script := filepath.Join(checkout, "scripts", "local-registry.sh")
-	if out, err := exec.Command(script, "start").CombinedOutput(); err != nil {
-		t.Fatalf("scripts/local-registry.sh start: %v\n%s", err, out)
-	}
-	stop := func() ([]byte, error) { return exec.Command(script, "stop").CombinedOutput() }
-	onInterrupt(func() { stop() })
+	started := make(chan struct{})
+	stop := stops.Add(func() error {
+		<-started
+		if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
+			return fmt.Errorf("scripts/local-registry.sh stop: %v\n%s", err, out)
+		}
+		return nil
+	})
 	t.Cleanup(func() {
-		if out, err := stop(); err != nil {
-			t.Errorf("scripts/local-registry.sh stop: %v\n%s", err, out)
+		if err := stop(); err != nil {
+			t.Error(err)
 		}
 	})
+	out, err := exec.Command(script, "start").CombinedOutput()
+	close(started)
+	if err != nil {
+		t.Fatalf("scripts/local-registry.sh start: %v\n%s", err, out)
+	}
 }
 
-var (
-	interruptMu sync.Mutex
-	interrupts  []func()
-)
-
-// onInterrupt registers a stop for Ctrl-C or a cancelled CI job, run in reverse order of start,
-// so an interrupted run does not leave the node, the engine or the registry behind. (A
-// `go test -timeout` panic cannot be caught; `go run ./cmd/cluster down`, `scripts/dockerd.sh
-// stop` and `scripts/local-registry.sh stop` stop what such a run left.)
-func onInterrupt(stop func()) {
-	interruptMu.Lock()
-	defer interruptMu.Unlock()
-	interrupts = append(interrupts, stop)
-}
-
-func stopOnInterrupt() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "%v: stopping what the acceptance test started\n", sig)
-		interruptMu.Lock()
-		for i := len(interrupts) - 1; i >= 0; i-- {
-			interrupts[i]()
-		}
-		os.Exit(1)
-	}()
-}
+// stops stops what the test started, once, by its cleanup or at Ctrl-C or a cancelled CI job,
+// the last started first, so an interrupted run does not leave the node, the engine or the
+// registry behind. (A `go test -timeout` panic cannot be caught; `go run ./cmd/cluster down`,
+// `scripts/dockerd.sh stop` and `scripts/local-registry.sh stop` stop what such a run left.)
+var stops teardown.Stops
 
 var figures []string
 
@@ -212,7 +213,7 @@ func figure(what string, d time.Duration) {
 }
 
 func TestMain(m *testing.M) {
-	stopOnInterrupt()
+	stops.OnSignal("the acceptance test")
 	code := m.Run()
 	if len(figures) > 0 {
 		fmt.Println("\n--- figures (wall clock on this machine)")
