@@ -120,12 +120,21 @@ func (p process) alive() bool {
 }
 
 // stop sends SIGTERM, waits up to grace for the process to exit, then
-// SIGKILLs it. It signals only the pid itself, never a group or a name.
+// SIGKILLs it. It signals only the process itself, never a group or a name,
+// and only through a pidfd taken while alive has just recognised it: should
+// the process exit and its pid go to another process meanwhile (a busy
+// machine starts thousands), a later signal reaches nobody instead of that
+// stranger.
 func (p process) stop(grace time.Duration) error {
 	if !p.alive() {
 		return nil
 	}
-	if err := syscall.Kill(p.Pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	proc, err := os.FindProcess(p.Pid) // a pidfd on Linux: it names this very process
+	if err != nil {
+		return nil // gone between alive and here
+	}
+	defer proc.Release()
+	if err := proc.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("stop %s (pid %d): %w", p.Name, p.Pid, err)
 	}
 	deadline := time.Now().Add(grace)
@@ -135,7 +144,7 @@ func (p process) stop(grace time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := syscall.Kill(p.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := proc.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("kill %s (pid %d): %w", p.Name, p.Pid, err)
 	}
 	for range 100 {
