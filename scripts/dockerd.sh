@@ -42,11 +42,25 @@ probe_overlay() {
 
 die() { echo "dockerd.sh: $*" >&2; exit 1; }
 
+# started_at PID: when the process PID started (clock ticks after boot), nothing if it has exited
+# (gone, or a zombie its parent has not collected yet). A pid and its start time name one process:
+# one that later gets the same pid starts later. kill -0 cannot tell either case from a running
+# engine, and a stop that takes a reused pid for the engine would signal a stranger.
+started_at() {
+	local stat fields
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 0
+	read -ra fields <<<"${stat##*) }" # from the 3rd field on: state first, start time 20th
+	[[ ${fields[0]} == [ZX] ]] || echo "${fields[19]}"
+}
+
+# running_pid: the pid of this engine, from its pidfile, if that pid runs this engine. A pidfile
+# left by an engine that crashed may name a pid the system has since given to another process.
 running_pid() {
 	[[ -s $pidfile ]] || return 1
 	local pid
 	pid=$(<"$pidfile")
-	[[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+	[[ $pid =~ ^[0-9]+$ && -n $(started_at "$pid") ]] || return 1
+	[[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *" --pidfile $pidfile "* ]] || return 1
 	echo "$pid"
 }
 
@@ -116,15 +130,22 @@ status() {
 	return 1
 }
 
-# gone_within N PID: wait up to N half-seconds for PID to exit. The engine is not our child (start
-# detached it with setsid), so once it exits kill -0 fails.
+# gone_within N PID START: wait up to N half-seconds for the process PID that started at START to
+# exit. The engine is not our child (start detached it with setsid): whoever collects it, and when,
+# is not ours to know, so a zombie counts as gone.
 gone_within() {
 	local i
 	for ((i = 0; i < $1; i++)); do
-		kill -0 "$2" 2>/dev/null || return 0
+		[[ $(started_at "$2") == "$3" ]] || return 0
 		sleep 0.5
 	done
-	! kill -0 "$2" 2>/dev/null
+	[[ $(started_at "$2") != "$3" ]]
+}
+
+# kill_if SIGNAL PID START: signal the process PID only if it is still the one that started at START.
+kill_if() {
+	[[ $(started_at "$2") == "$3" ]] || return 0
+	kill "-$1" "$2" 2>/dev/null || true
 }
 
 # engine_mounts prints the mount points under the folders only this engine uses, deepest last as
@@ -149,14 +170,14 @@ engine_mounts() {
 # /tmp/jobs-dockerd-<key> forever. Unmount children before parents, then remove $run, but never
 # across a mount: rm --one-file-system refuses to descend into one that is still there.
 release_leftovers() {
-	local pid mounts=() i
+	local pid start mounts=() i
 	pid=$(cat "$run/exec/containerd/containerd.pid" 2>/dev/null) || pid=
-	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$run/exec/containerd/"* ]]; then
+	[[ $pid =~ ^[0-9]+$ ]] && start=$(started_at "$pid") || start=
+	if [[ -n $start && $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$run/exec/containerd/"* ]]; then
 		# dockerd stops its managed containerd on a clean exit; after a SIGKILL it can outlive it.
 		echo "dockerd.sh: stopping containerd $pid left by the engine" >&2
-		kill -TERM "$pid" 2>/dev/null || true
-		gone_within 20 "$pid" || kill -KILL "$pid" 2>/dev/null || true
+		kill_if TERM "$pid" "$start"
+		gone_within 20 "$pid" "$start" || kill_if KILL "$pid" "$start"
 	fi
 	mapfile -t mounts < <(engine_mounts)
 	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
@@ -171,18 +192,19 @@ release_leftovers() {
 }
 
 stop() {
-	local pid
+	local pid start
 	if ! pid=$(running_pid); then
 		release_leftovers
 		echo "dockerd.sh: no engine running for $state" >&2
 		return 0
 	fi
-	kill -TERM "$pid"
+	start=$(started_at "$pid")
+	kill_if TERM "$pid" "$start"
 	# dockerd stops its containers and its managed containerd before it exits; give it time.
-	if ! gone_within 60 "$pid"; then
+	if ! gone_within 60 "$pid" "$start"; then
 		echo "dockerd.sh: dockerd $pid ignored SIGTERM for 30s, killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-		gone_within 20 "$pid" || die "dockerd $pid is still there 10s after SIGKILL; its mounts under $run are left in place"
+		kill_if KILL "$pid" "$start"
+		gone_within 20 "$pid" "$start" || die "dockerd $pid is still there 10s after SIGKILL; its mounts under $run are left in place"
 	fi
 	rm -f "$pidfile"
 	release_leftovers

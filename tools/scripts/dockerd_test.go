@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -208,5 +209,89 @@ func TestDockerdStopLeavesNoMountOrFolder(t *testing.T) {
 		if alive(pid) {
 			t.Errorf("%s (pid %d) still runs after stop", name, pid)
 		}
+	}
+}
+
+// dockerdRunDir is the runtime folder scripts/dockerd.sh derives from a state folder.
+func dockerdRunDir(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return "/tmp/jobs-dockerd-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// A pidfile left by an engine that crashed can name a pid the system has given to another
+// process since: stop and status must take it for no engine, and signal nothing.
+func TestDockerdStopSignalsNoStrangerWithTheEnginesOldPid(t *testing.T) {
+	state := t.TempDir()
+	runDir := dockerdRunDir(state)
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runDir) })
+	stranger := exec.Command("sleep", "600")
+	if err := stranger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stranger.Process.Kill(); _ = stranger.Wait() }()
+	if err := os.WriteFile(filepath.Join(runDir, "dockerd.pid"), []byte(strconv.Itoa(stranger.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "JOBS_DOCKER_STATE="+state)
+	if code, out := run(t, env, "", "scripts/dockerd.sh", "status"); code != 1 {
+		t.Errorf("status with a stranger's pid in the pidfile: exit %d, want 1\n%s", code, out)
+	}
+	code, out := run(t, env, "", "scripts/dockerd.sh", "stop")
+	if code != 0 || !strings.Contains(out, "no engine running") {
+		t.Errorf("stop with a stranger's pid in the pidfile: exit %d, want 0 and 'no engine running'\n%s", code, out)
+	}
+	if !alive(stranger.Process.Pid) {
+		t.Errorf("stop signalled pid %d, which the stale pidfile named but which is not the engine", stranger.Process.Pid)
+	}
+}
+
+// The engine is not stop's child: once it has exited, it may stay a zombie until whoever
+// collects it does. stop must take that for gone, not wait 30 s and report an engine that
+// ignored SIGTERM and survived SIGKILL.
+func TestDockerdStopTakesAnExitedEngineForGone(t *testing.T) {
+	state := t.TempDir()
+	runDir := dockerdRunDir(state)
+	pidfile := filepath.Join(runDir, "dockerd.pid")
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runDir) })
+	// A stand-in with the engine's --pidfile argument that exits on SIGTERM; not waited for
+	// until stop is done, so it stays a zombie meanwhile.
+	engine := exec.Command("/bin/sh", "-c", `trap "exit 0" TERM; echo up; while :; do sleep 0.1; done`, "dockerd", "--pidfile", pidfile, "--host", "none")
+	up, err := engine.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	defer func() {
+		if !waited {
+			_ = engine.Process.Kill()
+			_ = engine.Wait()
+		}
+	}()
+	if line, err := bufio.NewReader(up).ReadString('\n'); line != "up\n" {
+		t.Fatalf("the stand-in engine said %q (%v)", line, err)
+	}
+	if err := os.WriteFile(pidfile, []byte(strconv.Itoa(engine.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, append(os.Environ(), "JOBS_DOCKER_STATE="+state), "", "scripts/dockerd.sh", "stop")
+	if code != 0 || strings.Contains(out, "ignored SIGTERM") {
+		t.Errorf("stop of an engine that exited at SIGTERM: exit %d\n%s", code, out)
+	}
+	waited = true
+	err = engine.Wait()
+	if ws, ok := engine.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("the stand-in engine ended with %v; want exit 0 at stop's SIGTERM", err)
+	}
+	if _, err := os.Stat(runDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there after stop (stat: %v)", runDir, err)
 	}
 }
