@@ -69,8 +69,9 @@ var bannerLine = regexp.MustCompile(`^\s+(API|worker|Redis)\s.*\(pid (\d+), log 
 // folder of its own, and waits (up to ready; a cold Go build cache makes the first build slow)
 // until it says it is ready. It checks what the banner says: the servers' pids, each in a session
 // of its own, and that they listen on 127.0.0.1 only. A non-nil Run must be closed, whatever the
-// error.
-func Start(root string, ready time.Duration) (*Run, error) {
+// error. started, if not nil, gets the run as soon as make is started, for a caller that must be
+// able to close it from elsewhere (a signal handler) while Start waits.
+func Start(root string, ready time.Duration, started func(*Run)) (*Run, error) {
 	for _, tool := range []string{"make", "env", "go", "redis-server"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("%s is needed to run make run: install it (redis-server: scripts/install-deps.sh redis-server)", tool)
@@ -118,6 +119,9 @@ func Start(root string, ready time.Duration) (*Run, error) {
 		return nil, err
 	}
 	go func() { r.waitErr = r.cmd.Wait(); close(r.done) }()
+	if started != nil {
+		started(r)
+	}
 
 	deadline := time.Now().Add(ready)
 	for !strings.Contains(r.out.String(), "Press Ctrl-C") {

@@ -14,7 +14,7 @@ var root, _ = filepath.Abs(filepath.Join("..", ".."))
 func TestMakeRunStopsInOrder(t *testing.T) {
 	for _, s := range Stops {
 		t.Run(s.Name, func(t *testing.T) {
-			r, err := Start(root, 5*time.Minute)
+			r, err := Start(root, 5*time.Minute, nil)
 			if r != nil {
 				t.Cleanup(func() {
 					r.Close()

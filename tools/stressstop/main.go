@@ -156,9 +156,9 @@ func stopNames(stops []makerun.Stop) []string {
 
 // once starts make run, stops it the way s says and checks it; the run is closed whatever happens.
 func once(c *cleanup, root string, s makerun.Stop) error {
-	r, err := makerun.Start(root, 5*time.Minute)
+	// The signal handler must be able to close the run while Start still waits for it.
+	r, err := makerun.Start(root, 5*time.Minute, c.setRun)
 	if r != nil {
-		c.setRun(r)
 		defer func() { r.Close(); c.setRun(nil) }()
 	}
 	if err == nil {
