@@ -38,7 +38,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -133,7 +132,8 @@ func (r *localRun) start(ctx context.Context) error {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		// Where the official tarball puts it, when PATH lacks it (a fresh login shell).
+		goTool = "/usr/local/go/bin/go"
 		if _, statErr := os.Stat(goTool); statErr != nil {
 			return errors.New("go not found: install Go 1.26 (https://go.dev/dl) and put it on PATH")
 		}
