@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -64,6 +65,9 @@ func stackFileConfig(t *testing.T, dir, stack string) map[string]string {
 	return cfg
 }
 
+// sourceRegistry is where the promoteFrom stack's images are unless a test says otherwise.
+const sourceRegistry = "source.example.com/jobs"
+
 // runOptions change one run of the program away from the plain stack file.
 type runOptions struct {
 	dir         string            // where the stack files are (default: the project's own)
@@ -74,9 +78,13 @@ type runOptions struct {
 	tested      *string           // version output of the promoteFrom stack; nil: equal to this stack's
 	noTestStack bool              // the promoteFrom stack exports no version
 	testOutputs map[string]any    // more outputs of the promoteFrom stack (apiImage, workerImage)
-	trace       bool              // the engine marks output names, to tell links from repeated strings
-	stackName   string            // run as this stack name, with the stack file's config
-	login       LoginCheck        // the registry's answer to a login (default: accepted)
+	// verification is the promoteFrom stack's verification output; nil: a record of exactly the
+	// version and images it reports, as make verify writes it.
+	verification map[string]any
+	unverified   bool       // the promoteFrom stack exports no verification
+	trace        bool       // the engine marks output names, to tell links from repeated strings
+	stackName    string     // run as this stack name, with the stack file's config
+	login        LoginCheck // the registry's answer to a login (default: accepted)
 }
 
 // run is one program run under the mock engine.
@@ -126,8 +134,19 @@ func runStack(t *testing.T, stack string, o runOptions) *run {
 			version = *o.tested
 		}
 		eng.Stacks[ref] = map[string]any{"version": version, "namespace": release.StackOf(ref) + "-jobs"}
+		// Its images, in a registry of its own: a promoted stack reuses them only when a test
+		// hands it images in its registry (testOutputs), and otherwise builds as configured.
+		for k, v := range testedDigests(sourceRegistry, version) {
+			eng.Stacks[ref][k] = v
+		}
 		for k, v := range o.testOutputs {
 			eng.Stacks[ref][k] = v
+		}
+		switch {
+		case o.verification != nil:
+			eng.Stacks[ref]["verification"] = o.verification
+		case !o.unverified:
+			eng.Stacks[ref]["verification"] = verifiedRecord(release.StackOf(ref), version, eng.Stacks[ref])
 		}
 	}
 	name := stack
@@ -256,3 +275,21 @@ func nextPatch(t *testing.T, v string) string {
 }
 
 func ptr(s string) *string { return &s }
+
+// verifiedRecord is the verification output of a stack that passed make verify at version with
+// the image outputs outputs holds (a missing one is "", a non-string one as the program shows it).
+func verifiedRecord(stack, version string, outputs map[string]any) map[string]any {
+	rec := map[string]any{"stack": stack, "version": version}
+	for _, c := range release.Components {
+		name := release.OutputName(c)
+		switch v := outputs[name].(type) {
+		case nil:
+			rec[name] = ""
+		case string:
+			rec[name] = v
+		default:
+			rec[name] = fmt.Sprintf("%#v", v)
+		}
+	}
+	return rec
+}

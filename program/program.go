@@ -87,7 +87,26 @@ func Deploy(ctx *pulumi.Context, p Project) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	return env.Outputs(), nil
+	outputs := env.Outputs()
+	if v := cfg.Promotion.Verification; v != nil {
+		outputs[release.VerificationOutput] = verificationOutput(ctx, cfg, *v, env)
+	}
+	return outputs, nil
+}
+
+// verificationOutput exports the record of make verify (jobs:verification) only while the stack
+// runs exactly what it verified: the version and, once they are known, the very image references.
+// A later deploy of other images (a tag bump, a rebuild) voids it, so a stack that promotes from
+// this one never takes a verification of something else; the log says why it is void.
+func verificationOutput(ctx *pulumi.Context, cfg settings.Config, v release.Verification, env *components.Environment) pulumi.AnyOutput {
+	return pulumi.All(env.APIImage, env.WorkerImage).ApplyT(func(refs []any) (any, error) {
+		images := release.Images{release.API: refs[0].(string), release.Worker: refs[1].(string)}
+		if ok, why := v.Covers(ctx.Stack(), cfg.Version, images); !ok {
+			return nil, ctx.Log.Warn(fmt.Sprintf("config %s no longer covers what stack %s runs (%s), so the stack exports no %s output: run %s after this update",
+				release.VerificationKey, ctx.Stack(), why, release.VerificationOutput, release.VerifyCommand(ctx.Stack())), nil)
+		}
+		return v.Map(), nil
+	}).(pulumi.AnyOutput)
 }
 
 // stackConfig is every key the stack sets, as the engine hands it over. The SDK looks keys up

@@ -110,7 +110,8 @@ func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
 		{"test pushed to another registry", runOptions{testOutputs: other}, "0.1.0", true,
 			not + `its apiImage output "` + other["apiImage"].(string) + `" is in repository registry.example.com/jobs/jobs-api, not localhost:5000/jobs/jobs-api (jobs:registry of this stack); ` +
 				`its workerImage output "` + other["workerImage"].(string) + `" is in repository registry.example.com/jobs/jobs-worker, not localhost:5000/jobs/jobs-worker (jobs:registry of this stack)` + builds},
-		{"test exports no images", runOptions{}, "0.1.0", true,
+		{"test exports no images (so it verified none)", runOptions{testOutputs: map[string]any{"apiImage": nil, "workerImage": nil},
+			unverified: true, set: map[string]string{"jobs:allowUntestedVersion": "true"}}, "0.1.0", true,
 			not + "its apiImage output is missing; its workerImage output is missing" + builds},
 		{"test deployed tags", runOptions{testOutputs: map[string]any{
 			"apiImage": "localhost:5000/jobs/jobs-api:0.1.0", "workerImage": "localhost:5000/jobs/jobs-worker:0.1.0",

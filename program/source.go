@@ -1,6 +1,7 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -31,26 +32,30 @@ func guardPromotion(ctx *pulumi.Context, cfg settings.Config) (release.Images, e
 		return nil, fmt.Errorf("promotion guard: output version of stack %s is a %T, want a string like 0.1.0", from, version)
 	}
 	tested := release.Tested{Stack: from, Version: version.(string), Images: release.Images{}}
-	warning, err := release.CheckPromotion(cfg.ReleaseTarget(), tested)
-	if err != nil {
+	if err := readTested(ref, &tested); err != nil {
 		return nil, err
 	}
-	if warning != "" {
-		if err := ctx.Log.Warn(warning, nil); err != nil {
+	for _, guard := range []func(release.Target, release.Tested) (string, error){release.CheckPromotion, release.CheckVerified} {
+		warning, err := guard(cfg.ReleaseTarget(), tested)
+		if err != nil {
 			return nil, err
 		}
+		if warning != "" {
+			if err := ctx.Log.Warn(warning, nil); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return testedImages(ctx, cfg, ref, tested)
+	return testedImages(ctx, cfg, tested)
 }
 
-// testedImages returns the source stack's images when this stack may run them. Not reusing them
-// is never an error: the stack then builds or tags its images as configured, and the log says why.
-func testedImages(ctx *pulumi.Context, cfg settings.Config, ref *pulumi.StackReference, tested release.Tested) (release.Images, error) {
+// readTested reads the source stack's images and its verification record into tested.
+func readTested(ref *pulumi.StackReference, tested *release.Tested) error {
 	for _, component := range release.Components {
 		output := release.OutputName(component)
 		value, isString, err := stackOutput(ref, output)
 		if err != nil {
-			return nil, fmt.Errorf("promotion: reading output %s of stack %s (config jobs:promoteFrom): %w", output, tested.Stack, err)
+			return fmt.Errorf("promotion: reading output %s of stack %s (config jobs:promoteFrom): %w", output, tested.Stack, err)
 		}
 		if !isString {
 			// Shown as Go syntax, so the digest rule names what was there instead.
@@ -58,6 +63,28 @@ func testedImages(ctx *pulumi.Context, cfg settings.Config, ref *pulumi.StackRef
 		}
 		tested.Images[component] = value.(string)
 	}
+	value, _, err := stackOutput(ref, release.VerificationOutput)
+	if err != nil {
+		return fmt.Errorf("promotion guard: reading output %s of stack %s (config jobs:promoteFrom): %w", release.VerificationOutput, tested.Stack, err)
+	}
+	if value == "" {
+		return nil
+	}
+	raw, err := json.Marshal(value)
+	if err != nil {
+		return err
+	}
+	v, err := release.ParseVerification(string(raw))
+	if err != nil {
+		return fmt.Errorf("promotion guard: output %s of stack %s: %w", release.VerificationOutput, tested.Stack, err)
+	}
+	tested.Verification = &v
+	return nil
+}
+
+// testedImages returns the source stack's images when this stack may run them. Not reusing them
+// is never an error: the stack then builds or tags its images as configured, and the log says why.
+func testedImages(ctx *pulumi.Context, cfg settings.Config, tested release.Tested) (release.Images, error) {
 	reuse, reason := release.ReuseTested(cfg.ReleaseTarget(), tested)
 	if !reuse {
 		return nil, ctx.Log.Info(reason+"; "+fallback(cfg), nil)

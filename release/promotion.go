@@ -23,6 +23,8 @@ type Tested struct {
 	Stack   string
 	Version string
 	Images  Images
+	// Verification is the record of its last passing make verify; nil when it reports none.
+	Verification *Verification
 }
 
 // Images are image references by component (see Components).

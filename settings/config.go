@@ -78,6 +78,8 @@ type Redis struct {
 type Promotion struct {
 	From          string // stack reference of the source stack; empty: none
 	AllowUntested bool
+	// Verification is the record make verify wrote (jobs:verification); nil: none.
+	Verification *release.Verification
 }
 
 // Value is one raw configuration value as the engine hands it over.
@@ -164,6 +166,10 @@ func LoadInProject(stack string, p Project, values map[string]Value, top release
 	env := r.appEnv(own)
 	c.API.Env, c.Worker.Env = env[release.API], env[release.Worker]
 	c.Promotion.AllowUntested = r.boolean("allowUntestedVersion")
+	if text := r.text("verification", func(v string) error { _, err := release.ParseVerification(v); return err }); text != "" {
+		v, _ := release.ParseVerification(text)
+		c.Promotion.Verification = &v
+	}
 
 	if err := errors.Join(r.errs...); err != nil {
 		return Config{}, err

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/example/jobs/release"
 )
 
 // project is the real Pulumi.yaml's declarations: the tests check the rules against them.
@@ -74,6 +76,7 @@ func TestDefaultsComeFromPulumiYAML(t *testing.T) {
 		"build": strconv.FormatBool(c.Images.Build), "buildNetwork": c.Images.Network,
 		"promoteFrom": c.Promotion.From, "allowUntestedVersion": strconv.FormatBool(c.Promotion.AllowUntested),
 		"redisReplicas": "1", "registryPassword": "", "platform": c.Images.Platform,
+		"verification": verificationText(c.Promotion.Verification),
 		// The maps of the app's variables: empty by default, so no process gets any.
 		"env": envJSON(c.API.Env.Plain, c.Worker.Env.Plain), "secretEnv": envJSON(c.API.Env.Secret, c.Worker.Env.Secret),
 	}
@@ -235,4 +238,12 @@ func TestParseProjectRejectsBadDeclarations(t *testing.T) {
 			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
 		}
 	}
+}
+
+// verificationText is a stack's verification record as its setting holds it, "" for none.
+func verificationText(v *release.Verification) string {
+	if v == nil {
+		return ""
+	}
+	return v.Encode()
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,6 +73,9 @@ type deployedVersion struct {
 	version   string
 	how       string
 	fromState bool
+	// outputs are all of the source's outputs when they were read (pulumi stack output --json, or
+	// a file holding it); nil when only its version is known, so its verification is unknown.
+	outputs map[string]any
 }
 
 // promote copies the version a stack's source runs into the stack's config. Only a version the
@@ -104,6 +109,9 @@ func promote(ctx context.Context, dir string, o promoteOptions) (promoteResult, 
 	if d.fromState && d.version != source.version() {
 		return promoteResult{}, fmt.Errorf("%s runs %s (%s) but its config says %s: %s's config is ahead of what is deployed, so %s is untested; deploy %s (pulumi up -s %s), check it, then promote again",
 			sourceName, d.version, d.how, source.version(), sourceName, source.version(), sourceName, sourceName)
+	}
+	if err := checkVerified(dir, target, sourceName, d, o); err != nil {
+		return promoteResult{}, err
 	}
 	res := promoteResult{target: target, source: sourceName, deployed: d.version, how: d.how, path: dest.path, from: dest.version(), to: d.version}
 	if err := release.CheckForward(target, dest.version(), d.version, o.force); err != nil {
@@ -147,19 +155,19 @@ func sourceDeployedVersion(ctx context.Context, dir, stack string, source *stack
 		if err != nil {
 			return deployedVersion{}, fmt.Errorf("cannot read %s's deployed version from stdin: %w", stack, err)
 		}
-		return deployedVersion{version: strings.TrimSpace(string(b)), how: "from stdin", fromState: true}, nil
+		return fromText(b, "from stdin")
 	case o.from != "":
 		b, err := os.ReadFile(o.from)
 		if err != nil {
 			return deployedVersion{}, fmt.Errorf("cannot read %s's deployed version: %w; pass a file holding the output of pulumi stack output version -s %s", stack, err, stack)
 		}
-		return deployedVersion{version: strings.TrimSpace(string(b)), how: "from " + o.from, fromState: true}, nil
+		return fromText(b, "from "+o.from)
 	case o.getenv(sourceVersionEnv) != "":
 		return deployedVersion{version: strings.TrimSpace(o.getenv(sourceVersionEnv)), how: "from $" + sourceVersionEnv, fromState: true}, nil
 	}
-	v, why := pulumiStackOutput(ctx, dir, stack)
+	outputs, why := pulumiStackOutputs(ctx, dir, stack)
 	if why == nil {
-		return deployedVersion{version: v, how: "from pulumi stack output version -s " + stack, fromState: true}, nil
+		return outputsVersion(outputs, "from pulumi stack output --json -s "+stack)
 	}
 	if o.requireDeployed {
 		return deployedVersion{}, fmt.Errorf("%s's deployed version is unknown (%v): log in to the state backend (pulumi login), or pass -source-version-from FILE or %s", stack, why, sourceVersionEnv)
@@ -168,15 +176,79 @@ func sourceDeployedVersion(ctx context.Context, dir, stack string, source *stack
 	return deployedVersion{version: source.version(), how: "from " + stack + "'s config " + source.path}, nil
 }
 
-// pulumiStackOutput reads a stack's exported "version"; the error says why no state was reachable.
-func pulumiStackOutput(ctx context.Context, dir, stack string) (string, error) {
+// fromText reads what a file or stdin handed over: the source's version alone, or all of its
+// outputs as pulumi stack output --json prints them, which includes its verification.
+func fromText(b []byte, how string) (deployedVersion, error) {
+	text := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(text, "{") {
+		return deployedVersion{version: text, how: how, fromState: true}, nil
+	}
+	var outputs map[string]any
+	if err := json.Unmarshal([]byte(text), &outputs); err != nil {
+		return deployedVersion{}, fmt.Errorf("the source's outputs (%s) are not the JSON of pulumi stack output --json: %w", how, err)
+	}
+	return outputsVersion(outputs, how)
+}
+
+// outputsVersion is the deployed version among a stack's outputs.
+func outputsVersion(outputs map[string]any, how string) (deployedVersion, error) {
+	v, _ := outputs["version"].(string)
+	return deployedVersion{version: v, how: how, fromState: true, outputs: outputs}, nil
+}
+
+// checkVerified applies the promotion guard's verification rule (package release) to what the
+// source's outputs say, so promote refuses what prod's preview would refuse. When only the
+// source's version is known, it cannot tell: it says so, and prod's preview decides.
+func checkVerified(dir, target, source string, d deployedVersion, o promoteOptions) error {
+	dest, err := release.ReadStackFile(filepath.Join(dir, "Pulumi."+target+".yaml"))
+	if err != nil {
+		return err
+	}
+	from, err := dest.Setting("jobs:promoteFrom")
+	if err != nil {
+		return err
+	}
+	allow, err := dest.Setting("jobs:allowUntestedVersion")
+	if err != nil {
+		return err
+	}
+	if d.outputs == nil {
+		why := fmt.Sprintf("%s's verification is unknown (only its version was read, %s)", source, d.how)
+		if o.requireDeployed {
+			return fmt.Errorf("%s: log in to the state backend (pulumi login), or pass -source-version-from FILE holding pulumi stack output --json -s %s", why, source)
+		}
+		fmt.Fprintf(o.notes, "note: %s; %s's preview checks it (the promotion guard)\n", why, target)
+		return nil
+	}
+	tested := release.Tested{Stack: from, Version: d.version, Images: release.Images{}}
+	for _, c := range release.Components {
+		tested.Images[c], _ = d.outputs[release.OutputName(c)].(string)
+	}
+	if rec, ok := d.outputs[release.VerificationOutput]; ok && rec != nil {
+		raw, _ := json.Marshal(rec)
+		v, err := release.ParseVerification(string(raw))
+		if err != nil {
+			return fmt.Errorf("output %s of stack %s (%s): %w", release.VerificationOutput, source, d.how, err)
+		}
+		tested.Verification = &v
+	}
+	t := release.Target{Stack: target, Version: d.version, From: from, AllowUntested: allow == "true"}
+	warning, err := release.CheckVerified(t, tested)
+	if warning != "" {
+		fmt.Fprintf(o.notes, "warning: %s\n", warning)
+	}
+	return err
+}
+
+// pulumiStackOutputs reads all of a stack's outputs; the error says why no state was reachable.
+func pulumiStackOutputs(ctx context.Context, dir, stack string) (map[string]any, error) {
 	bin, err := exec.LookPath("pulumi")
 	if err != nil {
-		return "", errors.New("the pulumi CLI is not on PATH")
+		return nil, errors.New("the pulumi CLI is not on PATH")
 	}
 	ctx, cancel := context.WithTimeout(ctx, pulumiTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "stack", "output", "version", "--stack", stack, "--non-interactive")
+	cmd := exec.CommandContext(ctx, bin, "stack", "output", "--json", "--stack", stack, "--non-interactive")
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -185,11 +257,14 @@ func pulumiStackOutput(ctx context.Context, dir, stack string) (string, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return "", fmt.Errorf("pulumi stack output version -s %s failed: %s", stack, msg)
+		return nil, fmt.Errorf("pulumi stack output --json -s %s failed: %s", stack, msg)
 	}
-	v := strings.TrimSpace(stdout.String())
-	if v == "" {
-		return "", fmt.Errorf("pulumi stack output version -s %s printed nothing: %s has not deployed a version yet", stack, stack)
+	var outputs map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &outputs); err != nil {
+		return nil, fmt.Errorf("pulumi stack output --json -s %s printed no JSON object: %v", stack, err)
 	}
-	return v, nil
+	if v, _ := outputs["version"].(string); v == "" {
+		return nil, fmt.Errorf("pulumi stack output --json -s %s has no version: %s has not deployed a version yet", stack, stack)
+	}
+	return outputs, nil
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,7 +27,7 @@ func fakePulumi(t *testing.T, script string) {
 	t.Helper()
 	bin := t.TempDir()
 	body := "#!/bin/sh\n" +
-		`[ "$*" = "stack output version --stack test --non-interactive" ] || { echo "unexpected args: $*" >&2; exit 9; }` + "\n" +
+		`[ "$*" = "stack output --json --stack test --non-interactive" ] || { echo "unexpected args: $*" >&2; exit 9; }` + "\n" +
 		script + "\n"
 	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(body), 0o755); err != nil {
 		t.Fatal(err)
@@ -53,9 +55,16 @@ func TestPromoteCopiesTestsDeployedVersion(t *testing.T) {
 			return []string{"-source-version-from", "-"}, nil, "0.2.0\n"
 		}, "from stdin"},
 		{"pulumi", func(t *testing.T, dir string) ([]string, map[string]string, string) {
-			fakePulumi(t, "echo 0.2.0")
+			fakePulumi(t, "echo '"+verifiedOutputs("0.2.0")+"'")
 			return []string{"-require-deployed"}, nil, ""
-		}, "from pulumi stack output version -s test"},
+		}, "from pulumi stack output --json -s test"},
+		{"file of outputs", func(t *testing.T, dir string) ([]string, map[string]string, string) {
+			f := filepath.Join(t.TempDir(), "outputs.json")
+			if err := os.WriteFile(f, []byte(verifiedOutputs("0.2.0")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"-source-version-from", f, "-require-deployed"}, nil, ""
+		}, "from FILE"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,8 +83,14 @@ func TestPromoteCopiesTestsDeployedVersion(t *testing.T) {
 			if !strings.Contains(stdout, "test runs 0.2.0 ("+source+")") {
 				t.Errorf("output does not name the source %q:\n%s", source, stdout)
 			}
-			if stderr != "" {
-				t.Errorf("unexpected notes on stderr: %s", stderr)
+			// Only a version was handed over: promote cannot see test's verification, says so, and
+			// leaves it to prod's preview. All the outputs: it checks it, and has nothing to say.
+			note := ""
+			if !slices.Contains(args, "-require-deployed") {
+				note = "note: test's verification is unknown (only its version was read, " + source + "); prod's preview checks it (the promotion guard)\n"
+			}
+			if stderr != note {
+				t.Errorf("notes on stderr:\n got %q\nwant %q", stderr, note)
 			}
 			assertOnlyVersionLineChanged(t, before, readFile(t, prodPath), "  jobs:version: 0.2.0 # set by make promote\n")
 		})
@@ -102,9 +117,9 @@ func TestPromoteRefusesAnUnusableOutput(t *testing.T) {
 	dir := testedDir(t)
 	prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
 	before := readFile(t, prodPath)
-	fakePulumi(t, "echo latest")
+	fakePulumi(t, `echo '{"version":"latest"}'`)
 	_, err := promote(t.Context(), dir, promoteOptions{getenv: func(string) string { return "" }, notes: &bytes.Buffer{}})
-	if err == nil || !strings.Contains(err.Error(), `test's deployed version (from pulumi stack output version -s test) is unusable: "latest" is not a version`) {
+	if err == nil || !strings.Contains(err.Error(), `test's deployed version (from pulumi stack output --json -s test) is unusable: "latest" is not a version`) {
 		t.Fatalf("err = %v, want the unusable output named", err)
 	}
 	if !bytes.Equal(readFile(t, prodPath), before) {
@@ -117,7 +132,7 @@ func TestPromoteFallsBackToTestsConfigAndSaysSo(t *testing.T) {
 		name, script, wantWhy string
 	}{
 		{"no pulumi CLI", "", "the pulumi CLI is not on PATH"},
-		{"no state", "echo 'error: no stack named test found' >&2; exit 255", "pulumi stack output version -s test failed: error: no stack named test found"},
+		{"no state", "echo 'error: no stack named test found' >&2; exit 255", "pulumi stack output --json -s test failed: error: no stack named test found"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,5 +255,69 @@ func TestStagingJoinsByAddingAStackFile(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, nil, "", "promote", "-dir", dir, "-stack", "test"); err == nil || !strings.Contains(err.Error(), "stack test promotes from no stack") {
 		t.Errorf("promoting the entry stack: %v", err)
+	}
+}
+
+const (
+	testedAPI    = "localhost:5000/jobs/jobs-api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	testedWorker = "localhost:5000/jobs/jobs-worker@sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+)
+
+// verifiedOutputs is what pulumi stack output --json prints for test once make verify passed
+// at version.
+func verifiedOutputs(version string) string {
+	return outputsJSON(version, fmt.Sprintf(`{"stack":"test","version":%q,"apiImage":%q,"workerImage":%q}`, version, testedAPI, testedWorker))
+}
+
+func outputsJSON(version, verification string) string {
+	rec := ""
+	if verification != "" {
+		rec = `,"verification":` + verification
+	}
+	return fmt.Sprintf(`{"version":%q,"apiImage":%q,"workerImage":%q%s}`, version, testedAPI, testedWorker, rec)
+}
+
+// TestPromoteRefusesWhatTestHasNotVerified: promote applies the guard's verification rule to
+// test's outputs, so it refuses what prod's preview would refuse, naming the command to run; the
+// override in prod's stack file lets it through with a warning.
+func TestPromoteRefusesWhatTestHasNotVerified(t *testing.T) {
+	const how = "; run make verify STACK=test (it checks the stack and records the pass), or set jobs:allowUntestedVersion to true on stack prod to deploy it anyway"
+	other := strings.Replace(testedAPI, "0123", "9999", 1)
+	for _, c := range []struct {
+		name, outputs, want string
+	}{
+		{"unverified", outputsJSON("0.2.0", ""),
+			"promotion guard: version 0.2.0 of stack prod is unverified: stack organization/jobs/test runs version 0.2.0 but has not verified it (it reports no verification output)" + how},
+		{"verified other digests", outputsJSON("0.2.0", fmt.Sprintf(`{"stack":"test","version":"0.2.0","apiImage":%q,"workerImage":%q}`, other, testedWorker)),
+			"promotion guard: version 0.2.0 of stack prod is unverified: the verification stack organization/jobs/test reports does not cover what it runs (it verified apiImage " + other + " but the stack runs " + testedAPI + ")" + how},
+		{"verified by another stack", outputsJSON("0.2.0", fmt.Sprintf(`{"stack":"staging","version":"0.2.0","apiImage":%q,"workerImage":%q}`, testedAPI, testedWorker)),
+			"promotion guard: version 0.2.0 of stack prod is unverified: the verification stack organization/jobs/test reports does not cover what it runs (it was recorded by stack staging, not by stack test)" + how},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := testedDir(t)
+			fakePulumi(t, "echo '"+c.outputs+"'")
+			prodPath := filepath.Join(dir, "Pulumi.prod.yaml")
+			before := readFile(t, prodPath)
+			_, _, err := runCLI(t, nil, "", "promote", "-dir", dir)
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("err = %v\nwant %s", err, c.want)
+			}
+			if !bytes.Equal(readFile(t, prodPath), before) {
+				t.Fatal("a refused promote changed prod")
+			}
+			// The override, set on purpose in prod's stack file, lets it through and says so.
+			allowed := strings.Replace(string(before), "config:\n", "config:\n  jobs:allowUntestedVersion: \"true\"\n", 1)
+			if err := os.WriteFile(prodPath, []byte(allowed), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr, err := runCLI(t, nil, "", "promote", "-dir", dir)
+			if err != nil {
+				t.Fatalf("the override did not let it through: %v", err)
+			}
+			warning := "warning: " + strings.TrimSuffix(strings.TrimPrefix(c.want, "promotion guard: "), how) + "; deploying it anyway because jobs:allowUntestedVersion is true\n"
+			if stderr != warning {
+				t.Errorf("stderr:\n got %q\nwant %q", stderr, warning)
+			}
+		})
 	}
 }
