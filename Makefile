@@ -112,6 +112,11 @@ down: ## stop everything make up started here: the local cluster (with its state
 	scripts/dockerd.sh stop
 
 ##@ release
+.PHONY: verify
+verify: ## check a deployed stack from outside and inside the cluster, and record a pass: make verify STACK=test
+	@[ -n "$(STACK)" ] || { echo "make verify needs STACK=<stack>: the stack to check (test)" >&2; exit 2; }
+	scripts/pulumi-env.sh go run ./tools/verify -stack "$(STACK)"
+
 # FORCE=1 (or true/yes) lets bump and promote move a stack to an older version.
 release_force = $(if $(filter 1 true yes,$(FORCE)),-force)
 

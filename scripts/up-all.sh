@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job of `make up`: deploy every stack with the real Pulumi engine, each after the stack
-# it promotes from (test, then prod), then submit a job through each stack's NodePort and wait for
-# its result, and print curl lines to try more. With nothing configured this all happens on the
-# local cluster (see scripts/pulumi.sh for every default).
+# it promotes from (test, then prod), verifying each stack another one promotes from before going
+# on (make verify: the promotion guard takes only a verified version), then submit a job through
+# each stack's NodePort and wait for its result, and print curl lines to try more. With nothing
+# configured this all happens on the local cluster (see scripts/pulumi.sh for every default).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +12,14 @@ say() { echo "up-all: $*" >&2; }
 
 start=$(date +%s)
 mapfile -t stacks < <(go run ./tools/release stacks)
+mapfile -t sources < <(go run ./tools/release sources)
 for stack in "${stacks[@]}"; do
 	say "deploying stack $stack"
 	scripts/pulumi.sh up "$stack" --yes --skip-preview --suppress-progress
+	if [[ " ${sources[*]} " == *" $stack "* ]]; then
+		say "verifying stack $stack before the stacks that promote from it"
+		scripts/pulumi-env.sh go run ./tools/verify -stack "$stack"
+	fi
 done
 say "every stack deployed in $(($(date +%s) - start)) s"
 

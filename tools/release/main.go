@@ -9,6 +9,7 @@
 //	go run ./tools/release promote [-stack prod] [-source-version-from FILE|-] [-require-deployed] [-force]
 //	go run ./tools/release version -stack prod
 //	go run ./tools/release stacks
+//	go run ./tools/release sources
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 
 	"github.com/example/jobs/release"
@@ -43,6 +45,8 @@ commands:
   version  -stack STACK                           print jobs:version of Pulumi.STACK.yaml
   stacks                                          print every stack, each after the one it
                                                   promotes from (the order make up deploys in)
+  sources                                         print the stacks another stack promotes from
+                                                  (the ones make up verifies before going on)
 
 every command takes -dir DIR (the Pulumi project directory, default ".")
 run "release <command> -h" for the flags of one command`
@@ -79,12 +83,14 @@ func run(ctx context.Context, args []string, c console) error {
 		return runVersion(args, c)
 	case "stacks":
 		return runStacks(args, c)
+	case "sources":
+		return runSources(args, c)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(c.stdout, usage)
 		return nil
 	}
 	fmt.Fprintln(c.stderr, usage)
-	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version, stacks", cmd)
+	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version, stacks, sources", cmd)
 }
 
 // newFlags makes a flag set that reports to stderr instead of exiting, with the shared -dir flag.
@@ -133,6 +139,23 @@ func runStacks(args []string, c console) error {
 	}
 	for _, s := range top.Order() {
 		fmt.Fprintln(c.stdout, s)
+	}
+	return nil
+}
+
+func runSources(args []string, c console) error {
+	fs, dir := newFlags("sources", c)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	top, err := release.ReadTopology(*dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range top.Order() {
+		if slices.ContainsFunc(top.Stacks, func(other string) bool { return top.Source(other) == s }) {
+			fmt.Fprintln(c.stdout, s)
+		}
 	}
 	return nil
 }

@@ -231,6 +231,10 @@ func TestStagingJoinsByAddingAStackFile(t *testing.T) {
 	if _, err := bump(dir, "test", "0.2.0", false); err != nil {
 		t.Fatal(err)
 	}
+	// make up verifies test and staging, each before the stack that promotes from it.
+	if out, _, err := runCLI(t, nil, "", "sources", "-dir", dir); err != nil || out != "test\nstaging\n" {
+		t.Errorf("sources: %q, %v; want test then staging", out, err)
+	}
 	// prod may not pass staging, which has not run 0.2.0 yet.
 	if _, err := bump(dir, "prod", "0.2.0", false); err == nil || !strings.Contains(err.Error(), "refusing to set prod to 0.2.0: staging is at 0.1.0") {
 		t.Errorf("prod passed staging: %v", err)

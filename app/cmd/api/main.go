@@ -16,6 +16,7 @@ import (
 	"github.com/example/jobs/app/internal/config"
 	"github.com/example/jobs/app/internal/jobs"
 	"github.com/example/jobs/app/internal/metrics"
+	"github.com/example/jobs/app/internal/probe"
 	"github.com/example/jobs/app/internal/queue"
 	"github.com/example/jobs/app/internal/store"
 	"github.com/example/jobs/app/internal/web"
@@ -26,6 +27,14 @@ import (
 const shutdownGrace = 20 * time.Second
 
 func main() {
+	// `api probe TARGET...` checks, from inside a pod of this image, that the environment's
+	// Services resolve and answer (make verify runs it); it needs no Redis and no config.
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		if !probe.Run(context.Background(), os.Args[2:], os.Stdout) {
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "api: "+err.Error())
