@@ -110,6 +110,8 @@ func setUp(t *testing.T, tmp string) *env {
 	}
 	vars = append(vars,
 		"KUBECONFIG="+c.Kubeconfig,
+		// make verify's kubectl: the cluster's own release.
+		"KUBECTL="+c.Kubectl,
 		dockerHost,
 		"PULUMI_BACKEND_URL=file://"+filepath.Join(tmp, "state"),
 		// Not empty: the wrapper keeps the empty passphrase for the cluster make up starts, and

@@ -41,8 +41,11 @@ type workflow struct {
 	source string   // the stack the others promote from (test)
 	target string   // the stack promoted to (prod)
 	v0     string   // the version in the stack files
+	vBad   string   // a release whose API refuses every job: verify fails, promotion refuses it
 	v1     string   // the release cut during the run
 	v2     string   // the version of the failing build
+	// verified is the source's verification output once make verify passed on v1.
+	verified map[string]any
 }
 
 // TestReleaseWorkflow runs the release workflow of the README with the real engine, a step at a
@@ -68,7 +71,8 @@ func TestReleaseWorkflow(t *testing.T) {
 	}
 	w.source, w.target = w.stacks[0], w.stacks[1]
 	w.v0 = w.p.settings(t, w.source)["version"]
-	w.v1 = nextPatch(t, w.v0)
+	w.vBad = nextPatch(t, w.v0)
+	w.v1 = nextPatch(t, w.vBad)
 	w.v2 = nextPatch(t, w.v1)
 	// The local Redis image the stacks name, as make up makes it.
 	w.p.must(t, "scripts/redis-image.sh", w.p.settings(t, w.source)["redisImage"])
@@ -81,7 +85,9 @@ func TestReleaseWorkflow(t *testing.T) {
 		{"1 preview and up of the source stack", w.firstUp},
 		{"1b the service through the NodePort, as its pods really run", w.service},
 		{"2 no changes and no drift", w.noDrift},
+		{"3a a release that fails every job: verify fails, promotion refuses", w.faultyRelease},
 		{"3 a tag bump with the release tool", w.tagBump},
+		{"3b make verify passes and records the digests", w.verifyGood},
 		{"4 promote, then up of the promoted stack", w.promote},
 		{"5 an untested version stops at the preview", w.untested},
 		{"5b the app's own settings and secrets on the source stack", w.appSettings},
@@ -474,6 +480,10 @@ func (w *workflow) promote(t *testing.T) {
 	for _, o := range []string{"apiImage", "workerImage"} {
 		if src[o] != dst[o] {
 			t.Errorf("%s runs %v, %s runs %v", w.target, dst[o], w.source, src[o])
+		}
+		// Exactly the digests make verify checked and recorded.
+		if dst[o] != w.verified[o] {
+			t.Errorf("%s runs %s %v, %s verified %v", w.target, o, dst[o], w.source, w.verified[o])
 		}
 	}
 	w.checkEnvironment(t, w.target)
