@@ -19,7 +19,7 @@ const faultySubmit = "\tif true {\n\t\tweb.JSON(w, http.StatusInternalServerErro
 
 // faultyRelease is step 3a: a release whose API fails every submission goes to the source stack;
 // make verify fails naming the check and records nothing; make promote and the promoted stack's
-// preview refuse it, each naming the command to run.
+// preview refuse it, each naming the command to run; test is rolled back.
 func (w *workflow) faultyRelease(t *testing.T) {
 	p, s := w.p, w.source
 	handlers := filepath.Join(p.dir, "app", "internal", "api", "handlers.go")
@@ -86,6 +86,15 @@ func (w *workflow) faultyRelease(t *testing.T) {
 		t.Fatalf("preview of %s at an unverified version: %v\n%s\nwant %q", w.target, r.err, tail(r.combined, 30), guard)
 	}
 	p.must(t, "make", "bump", "STACK="+w.target, "VERSION="+w.v0, "FORCE=1")
+
+	// What a team does with a release that fails its checks: roll test back to the last good one
+	// (docs/release.md), so the next release rolls out from a version that takes jobs.
+	p.must(t, "make", "bump", "STACK="+s, "VERSION="+w.v0, "FORCE=1")
+	p.must(t, "make", "up", "STACK="+s)
+	w.k.waitRolledOut(t, namespace(s), rollout)
+	api := newJobsAPI(p.output(t, s, "url"))
+	api.waitVersion(t, w.v0, rollout)
+	api.checkPrimes(t)
 }
 
 // verifyGood is step 3b: make verify passes on the good release, records it in the source's
