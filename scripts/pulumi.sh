@@ -117,6 +117,13 @@ prebuild_program() {
 	go build -buildvcs=false -o "$target" -trimpath -ldflags "-w -s" || true
 }
 
+# prebuild_kubectl: make up's verification (tools/verify) runs kubectl; with none installed it uses
+# the local cluster's, built on first use, which would otherwise wait until the first stack is up.
+prebuild_kubectl() {
+	[ -z "${KUBECTL:-}" ] && ! command -v kubectl >/dev/null 2>&1 || return 0
+	(cd "$root/localcluster" && go run ./cmd/cluster kubectl >/dev/null) || true
+}
+
 start_local_cluster() {
 	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
 	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
@@ -133,6 +140,9 @@ if [ "$verb" = preview ] || [ "$verb" = up ]; then
 		# A failed start still waits for the others, so nothing outlives the command.
 		start_local_cluster || { status=$?; wait "$prepare" "$prebuild" || true; exit "$status"; }
 		wait "$prebuild"
+		# Started once the cluster's binaries are built (so it builds kubectl alone) and left to run
+		# beside this stack's deploy: the launcher's own build waits for it through the build lock.
+		prebuild_kubectl &
 		wait "$prepare" || { echo "preparing the Docker engine, base images or registry failed (see above)" >&2; exit 1; }
 	fi
 	prepare_engine
