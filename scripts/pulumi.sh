@@ -82,13 +82,20 @@ if [ "$verb" != destroy ] && ! grep -q '^[[:space:]]*jobs:redisPassword:' "Pulum
 	fi
 fi
 
-# prepare_engine: what preview and up need besides the cluster, each only where the stack uses
-# the local default: the private Docker engine with its base images, the loopback registry, and
-# for up the local Redis image. Every step is a quick check once done.
+# prepare_engine: what every verb but output needs besides the cluster, each only where the stack
+# uses the local default: the private Docker engine (refresh and destroy too: they configure the
+# docker provider of the stack's images, whose Configure fails without one) with, for a build,
+# its base images; the loopback registry; and for up the local Redis image. Every step is a
+# quick check once done.
 prepare_engine() {
 	if [ -z "${DOCKER_HOST:-}" ]; then
-		export "$("$root/scripts/dockerd.sh" start)"
-		"$root/scripts/base-image.sh"
+		# An assignment of its own, so a failed start stops here instead of exporting nothing.
+		local docker_host
+		docker_host=$("$root/scripts/dockerd.sh" start)
+		export DOCKER_HOST="${docker_host#DOCKER_HOST=}"
+		if [ "$verb" = preview ] || [ "$verb" = up ]; then
+			"$root/scripts/base-image.sh"
+		fi
 	fi
 	local registry redis_image
 	registry=$(pulumi config get registry -s "$stack" 2>/dev/null || true)
@@ -146,8 +153,11 @@ if [ "$verb" = preview ] || [ "$verb" = up ]; then
 		wait "$prepare" || { echo "preparing the Docker engine, base images or registry failed (see above)" >&2; exit 1; }
 	fi
 	prepare_engine
-elif [ -n "$start_cluster" ]; then
-	start_local_cluster
+else
+	if [ -n "$start_cluster" ]; then
+		start_local_cluster
+	fi
+	prepare_engine
 fi
 
 exec pulumi "$verb" -s "$stack" "$@"

@@ -4,6 +4,8 @@
 package scripts
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net"
 	"net/http"
@@ -12,7 +14,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -354,5 +358,70 @@ func TestLocalRegistryStartsAndStops(t *testing.T) {
 			t.Fatal("the registry still answers 5 s after stop")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestPulumiWrapperGivesEveryVerbTheDockerEngine: destroy and refresh configure the docker
+// provider of the stack's images as preview and up do, so in a shell with no DOCKER_HOST (a new
+// shell after make up) each of them must get the private engine's, or the provider's Configure
+// fails with "failed to connect to any docker daemon". Here the engine is one dockerd.sh finds
+// running (a pidfile of a live process, a stand-in docker that answers), so the script's own
+// lookup runs and nothing is started.
+func TestPulumiWrapperGivesEveryVerbTheDockerEngine(t *testing.T) {
+	path := binDir(t)
+	for _, tool := range []string{"bash", "sha256sum", "cut", "grep", "sed"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s is needed by this test: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(path, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Records the engine each command would configure the docker provider with.
+	fake := "#!/bin/bash\necho \"$1 $2 docker-host=${DOCKER_HOST-unset}\" >>\"$FAKE_PULUMI_LOG\"\nexit 0\n"
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(path, "docker"), []byte("#!/bin/bash\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	sum := sha256.Sum256([]byte(state))
+	runDir := "/tmp/jobs-dockerd-" + hex.EncodeToString(sum[:])[:12]
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runDir) })
+	// dockerd.sh knows its engine by the pidfile's process and that process's --pidfile argument:
+	// a stand-in process started here with that argument, stopped (and reaped) at the end.
+	pidfile := filepath.Join(runDir, "dockerd.pid")
+	engine := exec.Command("/bin/bash", "-c", "sleep 300; :", "dockerd", "--pidfile", pidfile)
+	engine.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its sleep goes with it
+	if err := engine.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-engine.Process.Pid, syscall.SIGKILL); engine.Wait() })
+	if err := os.WriteFile(pidfile, []byte(strconv.Itoa(engine.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for verb, want := range map[string]string{
+		"refresh": "refresh -s docker-host=unix://" + runDir + "/docker.sock",
+		"destroy": "destroy -s docker-host=unix://" + runDir + "/docker.sock",
+		// Reading outputs configures no provider, so no engine is looked for.
+		"output": "stack output docker-host=unset",
+	} {
+		log := filepath.Join(t.TempDir(), "log")
+		env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "JOBS_DOCKER_STATE=" + state,
+			"KUBECONFIG=/some/kubeconfig", "PULUMI_CONFIG_PASSPHRASE=team"}
+		code, out := run(t, env, "", "scripts/pulumi.sh", verb, "test")
+		if code != 0 {
+			t.Fatalf("%s: exit %d, output:\n%s", verb, code, out)
+		}
+		b, _ := os.ReadFile(log)
+		calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if got := calls[len(calls)-1]; got != want {
+			t.Errorf("scripts/pulumi.sh %s test: pulumi calls:\n%s\nwant the last one to be %q", verb, b, want)
+		}
 	}
 }
