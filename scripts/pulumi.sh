@@ -10,7 +10,10 @@
 #   password         jobs:redisPassword generated on the stack's first preview or up
 #   secrets          the empty passphrase on the local cluster only (scripts/pulumi-env.sh)
 #
-# usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK [pulumi flags...]
+# drift is the refresh-preview tools/drift reads (make drift): `pulumi preview --refresh --json` of
+# a deployed stack, which changes nothing: no cluster started, no stack created, no password made.
+#
+# usage: scripts/pulumi.sh preview|up|refresh|destroy|output|drift STACK [pulumi flags...]
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,9 +22,9 @@ stack=${2:-}
 [ $# -ge 2 ] && shift 2
 
 case "$verb" in
-preview | up | refresh | destroy | output) ;;
+preview | up | refresh | destroy | output | drift) ;;
 *)
-	echo "usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK" >&2
+	echo "usage: scripts/pulumi.sh preview|up|refresh|destroy|output|drift STACK" >&2
 	exit 2
 	;;
 esac
@@ -57,7 +60,7 @@ fi
 
 start_cluster=""
 if [ -n "${JOBS_LOCAL_CLUSTER:-}" ] && [ ! -f "$KUBECONFIG" ]; then
-	if [ "$verb" = destroy ]; then
+	if [ "$verb" = destroy ] || [ "$verb" = drift ]; then
 		echo "no local cluster runs, so stack $stack has nothing deployed on it (make down removed its state with it)" >&2
 		exit 2
 	fi
@@ -71,11 +74,19 @@ file://*) state_file=${PULUMI_BACKEND_URL#file://}/.pulumi/stacks/jobs/$stack.js
 *) state_file="" ;;
 esac
 if [ -z "$state_file" ] || [ ! -f "$state_file" ]; then
-	pulumi stack select --create "$stack" --non-interactive >/dev/null
+	if [ "$verb" = drift ]; then
+		# Drift compares what is deployed: a stack without state has nothing, and none is created.
+		if ! pulumi stack select "$stack" --non-interactive >/dev/null; then
+			echo "stack $stack has no state in $PULUMI_BACKEND_URL: nothing is deployed to compare (make up STACK=$stack)" >&2
+			exit 2
+		fi
+	else
+		pulumi stack select --create "$stack" --non-interactive >/dev/null
+	fi
 fi
 
 # A password is in the stack file once generated (encrypted); only a stack without one asks pulumi.
-if [ "$verb" != destroy ] && ! grep -q '^[[:space:]]*jobs:redisPassword:' "Pulumi.$stack.yaml"; then
+if [ "$verb" != destroy ] && [ "$verb" != drift ] && ! grep -q '^[[:space:]]*jobs:redisPassword:' "Pulumi.$stack.yaml"; then
 	if ! pulumi config get redisPassword -s "$stack" >/dev/null 2>&1; then
 		echo "jobs:redisPassword is not set for $stack: generating one (stored encrypted in Pulumi.$stack.yaml; commit it)" >&2
 		head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | pulumi config set --secret redisPassword -s "$stack"
@@ -160,4 +171,7 @@ else
 	prepare_engine
 fi
 
+if [ "$verb" = drift ]; then
+	exec pulumi preview -s "$stack" --refresh --json "$@"
+fi
 exec pulumi "$verb" -s "$stack" "$@"

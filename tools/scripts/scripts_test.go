@@ -95,7 +95,7 @@ func TestPulumiWrapperRejectsUnknownStacksAndVerbs(t *testing.T) {
 	}{
 		{[]string{"preview", "staging"}, "STACK='staging' is not a stack of this project (no Pulumi.staging.yaml): use one of: prod test"},
 		{[]string{"preview", "../x"}, "STACK='../x' is not a stack of this project"},
-		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|refresh|destroy|output STACK"},
+		{[]string{"apply", "test"}, "usage: scripts/pulumi.sh preview|up|refresh|destroy|output|drift STACK"},
 	} {
 		code, out := run(t, []string{"PATH=" + path}, "", "scripts/pulumi.sh", c.args...)
 		if code != 2 || !strings.Contains(out, c.want) {
@@ -423,5 +423,38 @@ func TestPulumiWrapperGivesEveryVerbTheDockerEngine(t *testing.T) {
 		if got := calls[len(calls)-1]; got != want {
 			t.Errorf("scripts/pulumi.sh %s test: pulumi calls:\n%s\nwant the last one to be %q", verb, b, want)
 		}
+	}
+}
+
+// TestPulumiWrapperDriftChangesNothing: the drift check's refresh-preview must not create a
+// stack, generate a password or start a local cluster: it only reads what is deployed.
+func TestPulumiWrapperDriftChangesNothing(t *testing.T) {
+	noLocalCluster(t)
+	path := binDir(t)
+	if err := os.WriteFile(filepath.Join(path, "pulumi"), []byte(fakePulumi), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	goLog := filepath.Join(t.TempDir(), "go.log")
+	if err := os.WriteFile(filepath.Join(path, "go"), []byte("#!/bin/bash\necho \"go $*\" >>"+goLog+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "log")
+	env := []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log, "KUBECONFIG=/some/kubeconfig", "DOCKER_HOST=unix:///some/docker.sock", "PULUMI_CONFIG_PASSPHRASE=team"}
+	if code, out := run(t, env, "", "scripts/pulumi.sh", "drift", "prod"); code != 0 {
+		t.Fatalf("drift: exit %d, output:\n%s", code, out)
+	}
+	b, _ := os.ReadFile(log)
+	var verbs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		verbs = append(verbs, strings.TrimPrefix(strings.SplitN(l, " | ", 2)[0], "call: "))
+	}
+	want := []string{"stack select prod --non-interactive", "config get registry -s prod", "config get redisImage -s prod", "preview -s prod --refresh --json"}
+	if strings.Join(verbs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pulumi calls:\n%s\nwant:\n%s", strings.Join(verbs, "\n"), strings.Join(want, "\n"))
+	}
+	// In a plain shell with no local cluster there is nothing deployed to compare, and none is started.
+	code, out := run(t, []string{"PATH=" + path, "FAKE_PULUMI_LOG=" + log}, "", "scripts/pulumi.sh", "drift", "test")
+	if g, _ := os.ReadFile(goLog); code != 2 || !strings.Contains(out, "no local cluster runs") || len(g) > 0 {
+		t.Errorf("drift without a local cluster: exit %d, output:\n%s\ngo calls: %s\nwant exit 2 and no cluster started", code, out, g)
 	}
 }
