@@ -105,6 +105,17 @@ destroy: ## delete one stack's resources: make destroy STACK=test
 	@[ -n "$(STACK)" ] || { echo "make destroy needs STACK=<stack>: it deletes that environment" >&2; exit 2; }
 	scripts/pulumi.sh destroy "$(STACK)" --yes
 
+.PHONY: review
+review: ## bring up pull request PR's review stack beside test and prod: make review PR=7
+	@[ -n "$(PR)" ] || { echo "make review needs PR=<pull request number>" >&2; exit 2; }
+	scripts/install-deps.sh $(deploy_deps)
+	scripts/review.sh up "$(PR)"
+
+.PHONY: review-down
+review-down: ## destroy a review stack and remove its stack, state and file: make review-down PR=7
+	@[ -n "$(PR)" ] || { echo "make review-down needs PR=<pull request number>" >&2; exit 2; }
+	scripts/review.sh down "$(PR)"
+
 # The drift check's own exit code (0 in sync, 3 drift, 4 could not check) shows as make's
 # "Error 3"/"Error 4"; scripts/drift.sh returns it as its own.
 .PHONY: drift

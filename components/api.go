@@ -30,6 +30,13 @@ func newAPI(ctx *pulumi.Context, cfg settings.API, in appInputs, image pulumi.St
 		return nil, err
 	}
 
+	// Unset, the cluster assigns a free port (jobs:nodePort: auto); under server-side apply the
+	// program then does not manage the field, so the assigned port is neither drift nor changed
+	// by a later up.
+	var fixedPort pulumi.IntPtrInput
+	if cfg.NodePort != settings.AutoNodePort {
+		fixedPort = pulumi.IntPtr(cfg.NodePort)
+	}
 	name := objectName(in.env, componentAPI)
 	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		// No version label: the Service outlives every release.
@@ -41,7 +48,7 @@ func newAPI(ctx *pulumi.Context, cfg settings.API, in appInputs, image pulumi.St
 				Name:       pulumi.String(httpPortName),
 				Port:       pulumi.Int(httpPort),
 				TargetPort: pulumi.String(httpPortName),
-				NodePort:   pulumi.Int(cfg.NodePort),
+				NodePort:   fixedPort,
 				Protocol:   pulumi.String("TCP"),
 			}},
 		},

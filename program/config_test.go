@@ -32,9 +32,9 @@ func TestConfigRules(t *testing.T) {
 		{"version missing", "test", runOptions{unset: []string{"jobs:version"}},
 			"config jobs:version is required but not set" + fix + "version <value>"},
 		{"nodePort below range", "test", runOptions{set: map[string]string{"jobs:nodePort": "8080"}},
-			`config jobs:nodePort = "8080" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range)` + fix + "nodePort <value>"},
+			`config jobs:nodePort = "8080" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range, or auto for one the cluster assigns)` + fix + "nodePort <value>"},
 		{"nodePort not a number", "prod", runOptions{set: map[string]string{"jobs:nodePort": "http"}},
-			`config jobs:nodePort = "http" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range)` + fix + "nodePort <value>"},
+			`config jobs:nodePort = "http" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range, or auto for one the cluster assigns)` + fix + "nodePort <value>"},
 		{"nodePort missing", "test", runOptions{unset: []string{"jobs:nodePort"}},
 			"config jobs:nodePort is required but not set" + fix + "nodePort <value>"},
 		{"nodeHost", "test", runOptions{set: map[string]string{"jobs:nodeHost": "my_host"}},
@@ -91,7 +91,7 @@ func TestConfigRules(t *testing.T) {
 			`stack name "Test_1" is invalid: it prefixes every Kubernetes object name, so it must be lowercase letters, digits and '-', start with a letter, end with a letter or digit, and be at most 40 characters; fix: pulumi stack init <name> with such a name (e.g. test, prod)`},
 		{"every bad key at once", "test", runOptions{set: map[string]string{"jobs:nodePort": "1", "jobs:apiReplicas": "0"}},
 			`config jobs:apiReplicas = "0" is invalid: must be a whole number from 1 to 20` + fix + "apiReplicas <value>\n" +
-				`config jobs:nodePort = "1" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range)` + fix + "nodePort <value>"},
+				`config jobs:nodePort = "1" is invalid: must be a whole number from 30000 to 32767 (the Kubernetes NodePort range, or auto for one the cluster assigns)` + fix + "nodePort <value>"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -38,6 +38,15 @@ func OutputName(component string) string { return component + "Image" }
 // guard is overridden with AllowUntested, and an error when it stops the update.
 func CheckPromotion(t Target, tested Tested) (warning string, err error) {
 	override := "set jobs:allowUntestedVersion to true on stack " + t.Stack + " to deploy it anyway"
+	// A review version names images built from an unmerged pull request: no override makes
+	// them a release, and a review stack is never a source (CheckSource).
+	if IsReviewVersion(t.Version) {
+		return "", fmt.Errorf("promotion guard: version %s of stack %s is a review stack's version (pre-release pr.<number>), "+
+			"built from a pull request before it was merged; promote a released version (make release, then make promote)", t.Version, t.Stack)
+	}
+	if IsReviewStack(tested.Stack) {
+		return "", fmt.Errorf("promotion guard: stack %s would promote from review stack %s: %w", t.Stack, StackOf(tested.Stack), CheckSource(t.Stack, tested.Stack))
+	}
 	var problem string
 	switch {
 	case tested.Version == "":

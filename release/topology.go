@@ -24,7 +24,14 @@ func StackOf(ref string) string {
 // CheckSource is the rule for the stack a stack promotes from (jobs:promoteFrom): another stack.
 // A stack gated on itself would accept only versions it already runs, so every later release of
 // it would be refused.
+//
+// A review stack is never a source: it runs an unmerged pull request, and its images carry a
+// review version, so nothing may be promoted from it.
 func CheckSource(stack, ref string) error {
+	if IsReviewStack(ref) {
+		return fmt.Errorf("it names review stack %s, which runs pull request %s before review and merge; "+
+			"promote only from a stack that main deploys (e.g. organization/jobs/test)", StackOf(ref), reviewNumber(ref))
+	}
 	if StackOf(ref) == stack {
 		return fmt.Errorf("it names this stack (%s) itself, and a stack gated on itself refuses every new version; "+
 			"name the stack whose tested versions this one deploys, or leave it empty for the stack releases land on first", stack)
@@ -66,6 +73,10 @@ func ReadTopology(dir string) (Topology, error) {
 			return Topology{}, fmt.Errorf("%w like organization/jobs/test", err)
 		}
 		if ref != "" {
+			// A stack promoting from itself is reported as a circle below.
+			if IsReviewStack(ref) {
+				return Topology{}, fmt.Errorf("%s: %s = %q: %w", f.Path, promoteFromKey, ref, CheckSource(stack, ref))
+			}
 			t.from[stack] = StackOf(ref)
 		}
 	}

@@ -47,6 +47,8 @@ type Login struct {
 // API is the HTTP API's Deployment and its NodePort Service.
 type API struct {
 	Replicas int
+	// NodePort is the API Service's fixed NodePort, or AutoNodePort (0): one the cluster assigns,
+	// so short-lived stacks on one cluster never collide (the url output reports it).
 	NodePort int
 	NodeHost string // where NodePorts are reached, for the url output
 	// DrainSeconds is how long a terminating pod keeps serving before SIGTERM.
@@ -132,7 +134,7 @@ func LoadInProject(stack string, p Project, values map[string]Value, top release
 	c.Images.Platform = r.text("platform", checkPlatform)
 
 	c.API.Replicas = r.integer("apiReplicas", 1, maxReplicas, "")
-	c.API.NodePort = r.integer("nodePort", 30000, 32767, "the Kubernetes NodePort range")
+	c.API.NodePort = r.nodePort()
 	c.API.NodeHost = r.text("nodeHost", checkHost)
 	c.API.DrainSeconds = r.integer("apiDrainSeconds", 0, 60, "")
 	// A stack is told from the others by its name, so an invalid one is reported alone.

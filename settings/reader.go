@@ -98,6 +98,17 @@ func (r *reader) integer(key string, lo, hi int, why string) int {
 	return n
 }
 
+// AutoNodePort is API.NodePort when jobs:nodePort is "auto".
+const AutoNodePort = 0
+
+// nodePort reads jobs:nodePort: a port of the NodePort range, or auto for one the cluster assigns.
+func (r *reader) nodePort() int {
+	if v, _, ok := r.lookup("nodePort"); ok && strings.TrimSpace(v.Text) == "auto" {
+		return AutoNodePort
+	}
+	return r.integer("nodePort", 30000, 32767, "the Kubernetes NodePort range, or auto for one the cluster assigns")
+}
+
 func (r *reader) boolean(key string) bool {
 	v, _, ok := r.lookup(key)
 	if !ok {

@@ -10,6 +10,7 @@
 //	go run ./tools/release version -stack prod
 //	go run ./tools/release stacks
 //	go run ./tools/release sources
+//	go run ./tools/release review -pr 7 [-name-only]
 package main
 
 import (
@@ -47,6 +48,9 @@ commands:
                                                   promotes from (the order make up deploys in)
   sources                                         print the stacks another stack promotes from
                                                   (the ones make up verifies before going on)
+  review   -pr N [-name-only]                     write the stack file of pull request N's review
+                                                  stack (test's settings, review.yaml's, its own
+                                                  version) and print its name
 
 every command takes -dir DIR (the Pulumi project directory, default ".")
 run "release <command> -h" for the flags of one command`
@@ -85,12 +89,14 @@ func run(ctx context.Context, args []string, c console) error {
 		return runStacks(args, c)
 	case "sources":
 		return runSources(args, c)
+	case "review":
+		return runReview(args, c)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(c.stdout, usage)
 		return nil
 	}
 	fmt.Fprintln(c.stderr, usage)
-	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version, stacks, sources", cmd)
+	return fmt.Errorf("unknown command %q: use one of bump, release, promote, version, stacks, sources, review", cmd)
 }
 
 // newFlags makes a flag set that reports to stderr instead of exiting, with the shared -dir flag.
@@ -157,5 +163,32 @@ func runSources(args []string, c console) error {
 			fmt.Fprintln(c.stdout, s)
 		}
 	}
+	return nil
+}
+
+func runReview(args []string, c console) error {
+	fs, dir := newFlags("review", c)
+	pr := fs.String("pr", "", "pull request `number`, as GitHub shows it without '#'")
+	nameOnly := fs.Bool("name-only", false, "print the review stack's name and write nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *nameOnly {
+		stack, err := release.ReviewStack(*pr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, stack)
+		return nil
+	}
+	rf, err := release.MakeReviewFile(*dir, *pr)
+	if err != nil {
+		return err
+	}
+	for _, n := range rf.Notes {
+		fmt.Fprintln(c.stderr, "review:", n)
+	}
+	fmt.Fprintf(c.stderr, "review: wrote Pulumi.%s.yaml: stack %s's settings with %s's, version %s\n", rf.Stack, rf.Base, release.ReviewTemplate, rf.Version)
+	fmt.Fprintln(c.stdout, rf.Stack)
 	return nil
 }

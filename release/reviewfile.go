@@ -1,0 +1,239 @@
+package release
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ReviewTemplate is the file, beside the stack files, that says what a review stack changes from
+// the stack releases land on (test): every other setting is that stack's.
+const ReviewTemplate = "review.yaml"
+
+// Settings a review stack never takes from its base stack: the version is its own (ReviewVersion),
+// and a review stack promotes from nothing, so it needs no guard or override.
+var reviewOwnKeys = []string{"jobs:version", promoteFromKey, "jobs:allowUntestedVersion"}
+
+// ReviewFile is a review stack's generated stack file.
+type ReviewFile struct {
+	Stack   string
+	Path    string
+	Base    string   // the stack whose settings it starts from
+	Version string   // its own version, the tag of its images
+	Notes   []string // settings of the base stack it could not take, and why
+	Content []byte
+}
+
+// MakeReviewFile writes the stack file of pull request pr's review stack in dir: the settings of
+// the stack releases land on, then review.yaml's, then the review's own version. Secrets of the
+// base stack are encrypted for that stack alone and are left out (Notes says which). When the
+// file exists already (a later push to the pull request), what the stack itself added is kept:
+// its encryption salt or key and its encrypted values (the Redis password it generated), so an
+// update does not rotate them.
+func MakeReviewFile(dir, pr string) (ReviewFile, error) {
+	stack, err := ReviewStack(pr)
+	if err != nil {
+		return ReviewFile{}, err
+	}
+	top, err := ReadTopology(dir)
+	if err != nil {
+		return ReviewFile{}, err
+	}
+	rf := ReviewFile{Stack: stack, Path: filepath.Join(dir, "Pulumi."+stack+".yaml")}
+	// The base is where releases land; an earlier review stack's file in dir is never one.
+	if rf.Base, err = reviewBase(top); err != nil {
+		return ReviewFile{}, err
+	}
+	baseFile, _ := top.File(rf.Base)
+	baseVersion, err := baseFile.Setting("jobs:version")
+	if err != nil {
+		return ReviewFile{}, err
+	}
+	if rf.Version, err = ReviewVersion(baseVersion, stack); err != nil {
+		return ReviewFile{}, fmt.Errorf("Pulumi.%s.yaml: jobs:version: %w", rf.Base, err)
+	}
+
+	base, err := readDoc(baseFile.Path)
+	if err != nil {
+		return ReviewFile{}, err
+	}
+	tmpl, err := readDoc(filepath.Join(dir, ReviewTemplate))
+	if err != nil {
+		return ReviewFile{}, fmt.Errorf("the review template: %w", err)
+	}
+	out := &yaml.Node{Kind: yaml.MappingNode}
+	config := &yaml.Node{Kind: yaml.MappingNode}
+
+	dropped := map[string]bool{}
+	for _, kv := range pairs(mapping(base, "config")) {
+		key := kv[0].Value
+		switch {
+		case slices.Contains(reviewOwnKeys, key):
+			continue
+		case hasEncrypted(kv[1]):
+			dropped[key] = true
+			continue
+		}
+		setPair(config, kv[0], kv[1])
+	}
+	// A registry login is a pair: without its password the user alone would fail the preview.
+	if dropped["jobs:registryPassword"] && removePair(config, "jobs:registryUsername") {
+		dropped["jobs:registryUsername"] = true
+	}
+	for _, key := range slices.Sorted(maps.Keys(dropped)) {
+		if key == "jobs:redisPassword" {
+			continue // every stack generates its own on its first up
+		}
+		rf.Notes = append(rf.Notes, fmt.Sprintf("%s of stack %s is not copied (its secrets are encrypted for that stack): "+
+			"set it with pulumi config set [--secret] %s ... -s %s", key, rf.Base, key, stack))
+	}
+	for _, kv := range pairs(mapping(tmpl, "config")) {
+		if slices.Contains(reviewOwnKeys, kv[0].Value) {
+			return ReviewFile{}, fmt.Errorf("%s sets %s, which a review stack sets itself (its version is %s, and it promotes from nothing): remove it",
+				ReviewTemplate, kv[0].Value, rf.Version)
+		}
+		setPair(config, kv[0], kv[1])
+	}
+	setPair(config, &yaml.Node{Kind: yaml.ScalarNode, Value: "jobs:version",
+		HeadComment: "# The review's own version: " + rf.Base + "'s with pre-release pr.<number>, the tag of its images,\n# so it never pushes over a tag " + rf.Base + " or a stack promoted from it runs."},
+		&yaml.Node{Kind: yaml.ScalarNode, Value: rf.Version})
+
+	// What the stack itself added to an earlier generation of the file.
+	if prev, err := readDoc(rf.Path); err == nil {
+		prevConfig := mapping(prev, "config")
+		for _, kv := range pairs(prevConfig) {
+			if hasEncrypted(kv[1]) {
+				setPair(config, kv[0], kv[1])
+			}
+			// The user of a login whose password the stack holds belongs with it.
+			if kv[0].Value == "jobs:registryUsername" && hasEncrypted(valueOf(prevConfig, "jobs:registryPassword")) {
+				setPair(config, kv[0], kv[1])
+			}
+		}
+		for _, kv := range pairs(prev) {
+			if kv[0].Value != "config" {
+				setPair(out, kv[0], kv[1])
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return ReviewFile{}, err
+	}
+	configKey := &yaml.Node{Kind: yaml.ScalarNode, Value: "config",
+		HeadComment: fmt.Sprintf("# Review stack of pull request %s, generated by make review PR=%s from Pulumi.%s.yaml and %s.\n"+
+			"# Not committed (.gitignore); make review-down PR=%s removes it with the stack.", pr, pr, rf.Base, ReviewTemplate, pr)}
+	out.Content = append([]*yaml.Node{configKey, config}, out.Content...)
+
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{out}}); err != nil {
+		return ReviewFile{}, err
+	}
+	rf.Content = buf.Bytes()
+	if err := os.WriteFile(rf.Path, rf.Content, 0o644); err != nil {
+		return ReviewFile{}, err
+	}
+	return rf, nil
+}
+
+// reviewBase is the stack releases land on, among the stacks that are not review stacks.
+func reviewBase(top Topology) (string, error) {
+	var kept []string
+	for _, s := range top.Stacks {
+		if !IsReviewStack(s) {
+			kept = append(kept, s)
+		}
+	}
+	top.Stacks = kept
+	return top.Entry()
+}
+
+// readDoc reads a YAML file's top-level mapping.
+func readDoc(path string) (*yaml.Node, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not valid YAML: %w", path, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s holds no mapping with a config: section", path)
+	}
+	return doc.Content[0], nil
+}
+
+func mapping(n *yaml.Node, key string) *yaml.Node {
+	for _, kv := range pairs(n) {
+		if kv[0].Value == key && kv[1].Kind == yaml.MappingNode {
+			return kv[1]
+		}
+	}
+	return nil
+}
+
+// valueOf is the value of key in mapping n, or an empty node.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
+	for _, kv := range pairs(n) {
+		if kv[0].Value == key {
+			return kv[1]
+		}
+	}
+	return &yaml.Node{}
+}
+
+// pairs are a mapping's key/value nodes.
+func pairs(n *yaml.Node) [][2]*yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out = append(out, [2]*yaml.Node{n.Content[i], n.Content[i+1]})
+	}
+	return out
+}
+
+// setPair sets key in mapping n, replacing its value in place (and its comment, when the new key
+// has one) or appending it.
+func setPair(n, key, value *yaml.Node) {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key.Value {
+			if key.HeadComment != "" {
+				n.Content[i] = key
+			}
+			n.Content[i+1] = value
+			return
+		}
+	}
+	n.Content = append(n.Content, key, value)
+}
+
+func removePair(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			n.Content = append(n.Content[:i], n.Content[i+2:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// hasEncrypted reports whether a setting holds an encrypted value anywhere.
+func hasEncrypted(n *yaml.Node) bool {
+	var leaves []Leaf
+	walkLeaves(n, "", &leaves)
+	for _, l := range leaves {
+		if l.Encrypted {
+			return true
+		}
+	}
+	return false
+}
