@@ -65,7 +65,8 @@ cluster-down: ## stop exactly what cluster-up started (and the local state kept 
 	cd localcluster && go run ./cmd/cluster down
 
 .PHONY: lint
-lint: ## gofmt and actionlint on the workflows
+lint: ## gofmt, and actionlint with shellcheck on the workflows
+	scripts/install-deps.sh shellcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	scripts/actionlint.sh
 

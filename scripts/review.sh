@@ -4,6 +4,8 @@
 #   scripts/review.sh up PR     write Pulumi.pr-<PR>.yaml (test's settings, review.yaml's, its own
 #                               version; tools/release review) and deploy it with scripts/pulumi.sh
 #   scripts/review.sh down PR   destroy it, remove the stack and its state, and its stack file
+#   scripts/review.sh prepare PR   only write (or restore and rewrite) the stack file: CI sets the
+#                               registry login on it (scripts/ci-setup.sh login) before up
 #
 # Like every target, it runs in a plain shell: scripts/pulumi.sh and scripts/pulumi-env.sh find
 # the cluster, the state, the Docker engine and the registry.
@@ -15,9 +17,9 @@ say() { echo "review: $*" >&2; }
 verb=${1:-}
 pr=${2:-}
 case "$verb" in
-up | down) ;;
+up | down | prepare) ;;
 *)
-	echo "usage: scripts/review.sh up|down PR (make review PR=7, make review-down PR=7)" >&2
+	echo "usage: scripts/review.sh up|down|prepare PR (make review PR=7, make review-down PR=7)" >&2
 	exit 2
 	;;
 esac
@@ -38,6 +40,11 @@ restore_file() {
 	fi
 }
 
+if [ "$verb" = prepare ]; then
+	restore_file
+	go run ./tools/release review -pr "$pr"
+	exit 0
+fi
 if [ "$verb" = up ]; then
 	restore_file
 	go run ./tools/release review -pr "$pr" >/dev/null

@@ -8,13 +8,14 @@
 //	go run ./tools/release release -version 0.2.0 [-stack test]
 //	go run ./tools/release promote [-stack prod] [-source-version-from FILE|-] [-require-deployed] [-force]
 //	go run ./tools/release version -stack prod
-//	go run ./tools/release stacks
+//	go run ./tools/release stacks [-json] [-long-lived] [-affected < changed-paths]
 //	go run ./tools/release sources
 //	go run ./tools/release review -pr 7 [-name-only]
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,9 +44,11 @@ commands:
   promote  [-stack STACK] [-source-version-from FILE|-] [-require-deployed] [-force]
                                                   set STACK (prod) to the version its
                                                   jobs:promoteFrom stack runs
-  version  -stack STACK                           print jobs:version of Pulumi.STACK.yaml
-  stacks                                          print every stack, each after the one it
-                                                  promotes from (the order make up deploys in)
+  version  -stack STACK [-expect X.Y.Z]           print jobs:version of Pulumi.STACK.yaml (-expect:
+                                                  fail unless it is X.Y.Z)
+  stacks   [-json] [-long-lived] [-affected]       print every stack, each after the one it
+                                                  promotes from (the order make up deploys in);
+                                                  -affected reads changed paths on stdin
   sources                                         print the stacks another stack promotes from
                                                   (the ones make up verifies before going on)
   review   -pr N [-name-only]                     write the stack file of pull request N's review
@@ -123,6 +126,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 func runVersion(args []string, c console) error {
 	fs, dir := newFlags("version", c)
 	stack := fs.String("stack", "", "stack `name`")
+	expect := fs.String("expect", "", "fail unless the stack's version is this `version` (what an approver approved)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -130,12 +134,19 @@ func runVersion(args []string, c console) error {
 	if err != nil {
 		return err
 	}
+	if *expect != "" && f.version() != *expect {
+		return fmt.Errorf("Pulumi.%s.yaml sets jobs:version %s, not %s: run make promote, merge its pull request, then run this with version %s",
+			*stack, f.version(), *expect, f.version())
+	}
 	fmt.Fprintln(c.stdout, f.version())
 	return nil
 }
 
 func runStacks(args []string, c console) error {
 	fs, dir := newFlags("stacks", c)
+	asJSON := fs.Bool("json", false, "print a JSON list (a CI matrix)")
+	longLived := fs.Bool("long-lived", false, "leave out review stacks (pr-<n>)")
+	affected := fs.Bool("affected", false, "only the stacks the changed files read on stdin (one path a line, git diff --name-only) affect")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -143,7 +154,26 @@ func runStacks(args []string, c console) error {
 	if err != nil {
 		return err
 	}
+	stacks := []string{}
 	for _, s := range top.Order() {
+		if *longLived && release.IsReviewStack(s) {
+			continue
+		}
+		stacks = append(stacks, s)
+	}
+	if *affected {
+		b, err := io.ReadAll(c.stdin)
+		if err != nil {
+			return err
+		}
+		stacks = release.Affected(stacks, strings.Fields(string(b)))
+	}
+	if *asJSON {
+		b, _ := json.Marshal(stacks)
+		fmt.Fprintln(c.stdout, string(b))
+		return nil
+	}
+	for _, s := range stacks {
 		fmt.Fprintln(c.stdout, s)
 	}
 	return nil

@@ -41,3 +41,42 @@ func TestReviewWritesTheStackFileAndPrintsItsName(t *testing.T) {
 		}
 	}
 }
+
+func TestStacksForCI(t *testing.T) {
+	dir := copyStackFiles(t)
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.pr-3.yaml"), []byte("config:\n  jobs:version: 0.1.0-pr.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"-json"}, "", `["pr-3","test","prod"]` + "\n"},
+		{[]string{"-json", "-long-lived"}, "", `["test","prod"]` + "\n"},
+		{[]string{"-json", "-long-lived", "-affected"}, "Pulumi.prod.yaml\nREADME.md\n", `["prod"]` + "\n"},
+		{[]string{"-json", "-long-lived", "-affected"}, "docs/review.md\n", "[]\n"},
+		{[]string{"-long-lived"}, "", "test\nprod\n"},
+	} {
+		out, errOut, err := runCLI(t, nil, c.stdin, append([]string{"stacks", "-dir", dir}, c.args...)...)
+		if err != nil || out != c.want {
+			t.Errorf("stacks %v: %q, %v (%s); want %q", c.args, out, err, errOut, c.want)
+		}
+	}
+}
+
+func TestVersionExpect(t *testing.T) {
+	dir := copyStackFiles(t)
+	have, _, err := runCLI(t, nil, "", "version", "-dir", dir, "-stack", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have = strings.TrimSpace(have)
+	if out, _, err := runCLI(t, nil, "", "version", "-dir", dir, "-stack", "prod", "-expect", have); err != nil || strings.TrimSpace(out) != have {
+		t.Errorf("-expect %s: %q, %v", have, out, err)
+	}
+	_, _, err = runCLI(t, nil, "", "version", "-dir", dir, "-stack", "prod", "-expect", "9.9.9")
+	if err == nil || !strings.Contains(err.Error(), "Pulumi.prod.yaml sets jobs:version "+have+", not 9.9.9") {
+		t.Errorf("-expect 9.9.9: %v", err)
+	}
+}
