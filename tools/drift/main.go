@@ -195,7 +195,8 @@ func checkStack(ctx context.Context, run runner, stack string) result {
 	var errs []string
 	for _, d := range diags {
 		if d.Severity == "error" {
-			errs = append(errs, strings.TrimSpace(d.Message))
+			// The engine prefixes each message with its severity.
+			errs = append(errs, strings.TrimPrefix(strings.TrimSpace(d.Message), "error: "))
 		}
 	}
 	switch {
