@@ -13,13 +13,20 @@ func newNamespace(ctx *pulumi.Context, env string, l labeler, opts ...pulumi.Res
 	}, opts...)
 }
 
+// ForceApplyAnnotation tells the kubernetes provider to apply the program's fields even where a
+// hand edit (kubectl scale, kubectl set env) took them over under server-side apply. Without it
+// such a field conflicts: the preview fails instead of showing the drift, and make up cannot put
+// the declared value back. Fields the program does not set stay the editor's.
+const ForceApplyAnnotation = "pulumi.com/patchForce"
+
 // namespacedMetadata names an object in the environment's namespace. The namespace comes from
 // the Namespace's output, which both orders creation and keeps a renamed namespace from leaving
 // objects behind.
 func namespacedMetadata(ns *corev1.Namespace, name string, labels pulumi.StringMap) *metav1.ObjectMetaArgs {
 	return &metav1.ObjectMetaArgs{
-		Name:      pulumi.String(name),
-		Namespace: ns.Metadata.Name(),
-		Labels:    labels,
+		Name:        pulumi.String(name),
+		Namespace:   ns.Metadata.Name(),
+		Labels:      labels,
+		Annotations: pulumi.StringMap{ForceApplyAnnotation: pulumi.String("true")},
 	}
 }

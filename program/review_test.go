@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/jobs/components"
 	"github.com/example/jobs/release"
 )
 
@@ -93,5 +94,24 @@ func TestNoStackPromotesFromAReviewStack(t *testing.T) {
 	}
 	if n := len(r.eng.Resources()); n > 1 {
 		t.Errorf("%d resources registered before the refusal:\n%s", n, r.registeredNames())
+	}
+}
+
+// TestEveryNamespacedObjectIsForceApplied: a field the program sets wins over a hand edit of it,
+// so make up puts a drifted stack back instead of failing on a field-manager conflict.
+func TestEveryNamespacedObjectIsForceApplied(t *testing.T) {
+	r := mustRun(t, "test", runOptions{})
+	n := 0
+	for _, res := range r.eng.Resources() {
+		if !strings.HasPrefix(res.Type, "kubernetes:") || res.Type == typeNamespace {
+			continue
+		}
+		n++
+		if v := at(in(t, res)["metadata"], "annotations", components.ForceApplyAnnotation); v != "true" {
+			t.Errorf("%s %s: annotation %s is %v, want \"true\"", res.Type, res.Name, components.ForceApplyAnnotation, v)
+		}
+	}
+	if n < 8 {
+		t.Fatalf("only %d namespaced objects", n)
 	}
 }

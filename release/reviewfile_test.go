@@ -3,6 +3,7 @@ package release
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,8 +115,10 @@ func TestMakeReviewFileLeavesTheBasesSecretsAndKeepsItsOwn(t *testing.T) {
 	entry, _ := reviewBase(top)
 	basePath := filepath.Join(dir, "Pulumi."+entry+".yaml")
 	b, _ := os.ReadFile(basePath)
-	b = append(b, []byte("  jobs:redisPassword:\n    secure: v1:BASE1\n  jobs:registryUsername: ci\n  jobs:registryPassword:\n    secure: v1:BASE2\n"+
-		"  jobs:secretEnv:\n    worker:\n      API_KEY:\n        secure: v1:BASE3\nencryptionsalt: v1:BASESALT\n")...)
+	// Whatever the committed file holds already (a password, a salt), the base's secrets of every kind.
+	kept := regexp.MustCompile(`(?m)^  jobs:redisPassword:\n    secure: .*\n|^encryptionsalt: .*\n`).ReplaceAll(b, nil)
+	b = []byte(strings.Replace(string(kept), "config:\n", "config:\n  jobs:redisPassword:\n    secure: v1:BASE1\n  jobs:registryUsername: ci\n  jobs:registryPassword:\n    secure: v1:BASE2\n"+
+		"  jobs:secretEnv:\n    worker:\n      API_KEY:\n        secure: v1:BASE3\n", 1) + "encryptionsalt: v1:BASESALT\n")
 	if err := os.WriteFile(basePath, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
