@@ -160,7 +160,16 @@ func (c *client) runJob(ctx context.Context, j jobCheck, timeout time.Duration) 
 	if err != nil || code != http.StatusOK {
 		return rec.ID, fmt.Sprintf("GET /jobs/%s/result answered %d %s %v, want 200 with the result", rec.ID, code, answer, err)
 	}
-	if err := j.want(json.RawMessage(answer)); err != nil {
+	// The result endpoint answers {"id", "kind", "result"} (docs/api.md), not the bare result.
+	var res struct {
+		ID     string          `json:"id"`
+		Kind   string          `json:"kind"`
+		Result json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(answer), &res); err != nil || res.ID != rec.ID || res.Kind != j.kind {
+		return rec.ID, fmt.Sprintf("GET /jobs/%s/result answered %s, want {\"id\":%q,\"kind\":%q,\"result\":...}", rec.ID, answer, rec.ID, j.kind)
+	}
+	if err := j.want(res.Result); err != nil {
 		return rec.ID, fmt.Sprintf("GET /jobs/%s/result: %v", rec.ID, err)
 	}
 	return rec.ID, ""

@@ -75,7 +75,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, j := range f.jobs {
 			if j.ID == id {
 				if result {
-					w.Write(j.Result)
+					// As the real API answers (app/internal/api): the result inside its job's id and kind.
+					json.NewEncoder(w).Encode(map[string]any{"id": j.ID, "kind": j.Kind, "result": j.Result})
 				} else {
 					json.NewEncoder(w).Encode(j)
 				}
