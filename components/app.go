@@ -43,7 +43,22 @@ type appDeployment struct {
 	drainSeconds int
 }
 
+// newAppDeployment registers the Deployment and, where the replicas call for one, its
+// PodDisruptionBudget.
 func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
+	dep, err := appDeploymentOf(ctx, in, d, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if needsBudget(d.replicas) {
+		if _, err := newDisruptionBudget(ctx, in, d.component, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return dep, nil
+}
+
+func appDeploymentOf(ctx *pulumi.Context, in appInputs, d appDeployment, opts ...pulumi.ResourceOption) (*appsv1.Deployment, error) {
 	env := corev1.EnvVarArray{
 		corev1.EnvVarArgs{Name: pulumi.String(settings.EnvRedisAddr), Value: in.redis.address},
 		secretEnv(settings.EnvRedisPassword, in.redis.auth, redisPasswordKey),
@@ -90,6 +105,7 @@ func newAppDeployment(ctx *pulumi.Context, in appInputs, d appDeployment, opts .
 					AutomountServiceAccountToken:  pulumi.Bool(false),
 					TerminationGracePeriodSeconds: pulumi.Int(d.gracePeriod),
 					SecurityContext:               podSecurity(appUID),
+					TopologySpreadConstraints:     spread(l, d.component),
 					ImagePullSecrets:              pullSecrets(in.pullSecret),
 					Containers: corev1.ContainerArray{corev1.ContainerArgs{
 						Name:            pulumi.String(d.component),

@@ -7,11 +7,29 @@ import (
 	"github.com/example/jobs/settings"
 )
 
-// resources sets requests (for scheduling) and limits (so one runaway pod cannot starve the node).
+// Every container's node-local disk: its root filesystem is read-only and it mounts no emptyDir,
+// so what it writes to the node is its log, kept by the kubelet (at most 5 files of 10Mi by
+// default). A job logs 210 bytes on the API and 450 on the worker (docs/operations.md says how
+// that was measured): the request holds tens of thousands of jobs of log, the limit is above what
+// log rotation keeps, so only a container writing far beyond its log is evicted, before it can
+// fill the node and evict its neighbours.
+const (
+	ephemeralStorageRequest = "16Mi"
+	ephemeralStorageLimit   = "128Mi"
+)
+
+// resources sets requests (for scheduling) and limits (so one runaway pod cannot starve the node
+// of CPU, memory or disk).
 func resources(cpuReq, memReq, cpuLim, memLim string) *corev1.ResourceRequirementsArgs {
 	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim)},
+		Requests: pulumi.StringMap{
+			"cpu": pulumi.String(cpuReq), "memory": pulumi.String(memReq),
+			"ephemeral-storage": pulumi.String(ephemeralStorageRequest),
+		},
+		Limits: pulumi.StringMap{
+			"cpu": pulumi.String(cpuLim), "memory": pulumi.String(memLim),
+			"ephemeral-storage": pulumi.String(ephemeralStorageLimit),
+		},
 	}
 }
 

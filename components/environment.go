@@ -1,5 +1,5 @@
 // Package components holds the Environment component: one complete jobs deployment (images,
-// namespace, Redis, API, worker, network policy) for one stack.
+// namespace, Redis, API, worker, disruption budgets, network policies) for one stack.
 package components
 
 import (
@@ -81,7 +81,7 @@ func NewEnvironment(ctx *pulumi.Context, name string, args *EnvironmentArgs, opt
 	if _, err := newWorker(ctx, cfg.Worker, app, images[componentWorker], parent); err != nil {
 		return nil, err
 	}
-	if _, err := newRedisPolicy(ctx, name, l, ns, parent); err != nil {
+	if err := newNetworkPolicies(ctx, name, l, ns, parent); err != nil {
 		return nil, err
 	}
 

@@ -6,10 +6,27 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Pod Security admission: the namespace enforces the "restricted" standard, so the API server
+// refuses any pod that breaks it (privileged, root, host namespaces, added capabilities), whoever
+// creates it; audit and warn report the same at the same level. The version is pinned: a newer
+// cluster's stricter "restricted" must not start refusing these pods on an upgrade before the
+// pods were checked against it. It is the version of the local cluster they are checked on; a
+// cluster older than it evaluates the labels as its own latest.
+const (
+	podSecurityLevel   = "restricted"
+	podSecurityVersion = "v1.36"
+	podSecurityPrefix  = "pod-security.kubernetes.io/"
+)
+
 func newNamespace(ctx *pulumi.Context, env string, l labeler, opts ...pulumi.ResourceOption) (*corev1.Namespace, error) {
 	name := objectName(env, "jobs")
+	labels := l.common("", "")
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		labels[podSecurityPrefix+mode] = pulumi.String(podSecurityLevel)
+		labels[podSecurityPrefix+mode+"-version"] = pulumi.String(podSecurityVersion)
+	}
 	return corev1.NewNamespace(ctx, name, &corev1.NamespaceArgs{
-		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: l.common("", "")},
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: labels},
 	}, opts...)
 }
 

@@ -46,8 +46,10 @@ func stackSettings(t *testing.T, dir, stack string) settings.Config {
 	return cfg
 }
 
-// expectedResources is every resource one environment registers (without registry login).
-func expectedResources(env string, build bool) []string {
+// expectedResources is every resource the environment of cfg registers (without registry login):
+// a PodDisruptionBudget for each component with more than one replica, none for one.
+func expectedResources(cfg settings.Config, build bool) []string {
+	env := cfg.Stack
 	r := []string{
 		typeEnvironment + " " + env,
 		typeNamespace + " " + env + "-jobs",
@@ -59,7 +61,16 @@ func expectedResources(env string, build bool) []string {
 		typeDeployment + " " + env + "-api",
 		typeService + " " + env + "-api",
 		typeDeployment + " " + env + "-worker",
+		typePolicy + " " + env + "-default-deny",
+		typePolicy + " " + env + "-api-ingress",
+		typePolicy + " " + env + "-api-egress",
+		typePolicy + " " + env + "-worker-egress",
 		typePolicy + " " + env + "-redis-ingress",
+	}
+	for c, replicas := range map[string]int{"api": cfg.API.Replicas, "worker": cfg.Worker.Replicas} {
+		if replicas > 1 {
+			r = append(r, typePDB+" "+env+"-"+c)
+		}
 	}
 	if build {
 		for _, c := range release.Components {

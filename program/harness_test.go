@@ -39,6 +39,7 @@ const (
 	typeService     = "kubernetes:core/v1:Service"
 	typeDeployment  = "kubernetes:apps/v1:Deployment"
 	typePolicy      = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	typePDB         = "kubernetes:policy/v1:PodDisruptionBudget"
 )
 
 // stackFileConfig reads a stack file in dir as the engine would pass it: every value a string.

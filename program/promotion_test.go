@@ -67,7 +67,7 @@ func TestProdReusesTestedImages(t *testing.T) {
 	tested := testedDigests("localhost:5000/jobs", "0.1.0")
 	r := mustRun(t, "prod", runOptions{testOutputs: tested,
 		set: map[string]string{"jobs:version": "0.1.0", "jobs:registry": "localhost:5000/jobs"}})
-	if got, w := r.registeredNames(), strings.Join(expectedResources("prod", false), "\n"); got != w {
+	if got, w := r.registeredNames(), strings.Join(expectedResources(stackSettings(t, root, "prod"), false), "\n"); got != w {
 		t.Fatalf("registered:\n%s\nwant (no docker.Image):\n%s", got, w)
 	}
 	for _, target := range []string{"api", "worker"} {
@@ -134,7 +134,7 @@ func TestProdBuildsWhenTestedImagesDoNotFit(t *testing.T) {
 				o.set[k] = v
 			}
 			r := mustRun(t, "prod", o)
-			if got, w := r.registeredNames(), strings.Join(expectedResources("prod", c.build), "\n"); got != w {
+			if got, w := r.registeredNames(), strings.Join(expectedResources(stackSettings(t, root, "prod"), c.build), "\n"); got != w {
 				t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
 			}
 			for _, target := range []string{"api", "worker"} {

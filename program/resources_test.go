@@ -28,7 +28,7 @@ func checkEnvironment(t *testing.T, dir, stack string) {
 	cfg := stackSettings(t, dir, stack)
 	r := mustRun(t, stack, runOptions{dir: dir})
 	// A stack that promotes gets no images from its source here, so it builds, as logged.
-	if got, w := r.registeredNames(), strings.Join(expectedResources(stack, cfg.Images.Build), "\n"); got != w {
+	if got, w := r.registeredNames(), strings.Join(expectedResources(cfg, cfg.Images.Build), "\n"); got != w {
 		t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
 	}
 	for _, res := range r.eng.Resources() {
@@ -156,7 +156,7 @@ func TestURLBracketsIPv6Host(t *testing.T) {
 func TestBuildFalseDeploysExistingImages(t *testing.T) {
 	cfg := stackSettings(t, root, "prod")
 	r := mustRun(t, "prod", runOptions{set: map[string]string{"jobs:build": "false"}})
-	if got, w := r.registeredNames(), strings.Join(expectedResources("prod", false), "\n"); got != w {
+	if got, w := r.registeredNames(), strings.Join(expectedResources(stackSettings(t, root, "prod"), false), "\n"); got != w {
 		t.Fatalf("registered:\n%s\nwant:\n%s", got, w)
 	}
 	for _, c := range release.Components {

@@ -79,8 +79,9 @@ func TestAPIDrainsBeforeItStops(t *testing.T) {
 // TestLabelsAndSelectors checks the label rules of docs/contracts.md on every object.
 func TestLabelsAndSelectors(t *testing.T) {
 	cfg := stackSettings(t, root, "test")
+	// Two replicas each, so the test stack has disruption budgets to check too.
 	r := mustRun(t, "test", runOptions{
-		set:     map[string]string{"jobs:registryUsername": testRegistryUser},
+		set:     map[string]string{"jobs:registryUsername": testRegistryUser, "jobs:apiReplicas": "2", "jobs:workerReplicas": "2"},
 		secrets: map[string]string{"jobs:registryPassword": testRegistryPassword},
 	})
 	for _, c := range []struct {
@@ -96,7 +97,13 @@ func TestLabelsAndSelectors(t *testing.T) {
 		{typeDeployment, "test-api", "api", cfg.Version},
 		{typeService, "test-api", "api", ""},
 		{typeDeployment, "test-worker", "worker", cfg.Version},
+		{typePolicy, "test-default-deny", "", ""},
+		{typePolicy, "test-api-ingress", "api", ""},
+		{typePolicy, "test-api-egress", "api", ""},
+		{typePolicy, "test-worker-egress", "worker", ""},
 		{typePolicy, "test-redis-ingress", "redis", ""},
+		{typePDB, "test-api", "api", ""},
+		{typePDB, "test-worker", "worker", ""},
 	} {
 		obj := in(t, r.one(t, c.typ, c.name))
 		wantLabels := map[string]any{
@@ -109,7 +116,7 @@ func TestLabelsAndSelectors(t *testing.T) {
 		if c.version != "" {
 			wantLabels["app.kubernetes.io/version"] = c.version
 		}
-		want(t, c.typ+" "+c.name+" labels", obj, wantLabels, "metadata", "labels")
+		want(t, c.typ+" "+c.name+" labels", appLabels(at(obj, "metadata", "labels")), wantLabels)
 		if c.typ == typeDeployment {
 			// The pod template carries the same labels, so pods show their version too.
 			want(t, c.name+" pod labels", obj, wantLabels, "spec", "template", "metadata", "labels")
@@ -119,22 +126,7 @@ func TestLabelsAndSelectors(t *testing.T) {
 		}
 	}
 
-	podLabels := func(name string) map[string]any {
-		return asMap(at(in(t, r.one(t, typeDeployment, name)), "spec", "template", "metadata", "labels"))
-	}
-	selects := func(selector any, labels map[string]any) bool {
-		sel := asMap(selector)
-		if len(sel) == 0 {
-			return false
-		}
-		for k, v := range sel {
-			if labels[k] != v {
-				return false
-			}
-		}
-		return true
-	}
-	api, worker, redis := podLabels("test-api"), podLabels("test-worker"), podLabels("test-redis")
+	api, redis := podLabels(t, r, "test-api"), podLabels(t, r, "test-redis")
 	for svc, pods := range map[string]map[string]any{"test-api": api, "test-redis": redis} {
 		sel := at(in(t, r.one(t, typeService, svc)), "spec", "selector")
 		if !selects(sel, pods) {
@@ -146,33 +138,38 @@ func TestLabelsAndSelectors(t *testing.T) {
 			}
 		}
 	}
-	policy := in(t, r.one(t, typePolicy, "test-redis-ingress"))
-	if !selects(at(policy, "spec", "podSelector", "matchLabels"), redis) {
-		t.Error("the NetworkPolicy does not select the Redis pods")
+}
+
+// podLabels are the labels of a Deployment's pods.
+func podLabels(t *testing.T, r *run, deployment string) map[string]any {
+	t.Helper()
+	return asMap(at(in(t, r.one(t, typeDeployment, deployment)), "spec", "template", "metadata", "labels"))
+}
+
+// selects reports whether a non-empty matchLabels selector selects labels.
+func selects(selector any, labels map[string]any) bool {
+	sel := asMap(selector)
+	if len(sel) == 0 {
+		return false
 	}
-	if selects(at(policy, "spec", "podSelector", "matchLabels"), api) {
-		t.Error("the NetworkPolicy selects the API pods; it must guard Redis only")
-	}
-	want(t, "policy types", policy, []any{"Ingress"}, "spec", "policyTypes")
-	want(t, "policy port", policy, map[string]any{"port": int64(6379), "protocol": "TCP"}, "spec", "ingress", 0, "ports", 0)
-	from := asList(at(policy, "spec", "ingress", 0, "from"))
-	admitted := map[string]bool{}
-	for _, pods := range []struct {
-		name   string
-		labels map[string]any
-	}{{"api", api}, {"worker", worker}, {"redis", redis}} {
-		for _, peer := range from {
-			if selects(at(peer, "podSelector", "matchLabels"), pods.labels) {
-				admitted[pods.name] = true
-			}
-			if at(peer, "namespaceSelector") != nil || at(peer, "ipBlock") != nil {
-				t.Errorf("the NetworkPolicy admits a namespace or IP block: %v", peer)
-			}
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
 		}
 	}
-	if !admitted["api"] || !admitted["worker"] || admitted["redis"] || len(from) != 2 {
-		t.Errorf("the NetworkPolicy must admit exactly the API and worker pods; admits %v from %v", admitted, from)
+	return true
+}
+
+// appLabels are the app.kubernetes.io/* labels of a label map; other keys (Pod Security's on the
+// namespace) have tests of their own.
+func appLabels(labels any) map[string]any {
+	out := map[string]any{}
+	for k, v := range asMap(labels) {
+		if strings.HasPrefix(k, "app.kubernetes.io/") {
+			out[k] = v
+		}
 	}
+	return out
 }
 
 // TestInputLinks proves each dependency is an input taken from another resource's output: the
