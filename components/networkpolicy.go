@@ -5,6 +5,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/jobs/release"
 )
 
 // dnsPort is where pods ask cluster DNS (the kube-dns Service and, after it, the DNS server).
@@ -23,6 +25,7 @@ func newNetworkPolicies(ctx *pulumi.Context, env string, l labeler, ns *corev1.N
 		{"api-egress", componentAPI, appEgress(l, componentAPI)},
 		{"worker-egress", componentWorker, appEgress(l, componentWorker)},
 		{"redis-ingress", componentRedis, redisIngress(l)},
+		{"verify-egress", release.Verifier, verifyEgress(l)},
 	}
 	for _, p := range policies {
 		name := objectName(env, p.suffix)
@@ -72,12 +75,35 @@ func appEgress(l labeler, component string) *networkingv1.NetworkPolicySpecArgs 
 				},
 				Ports: tcpPorts(redisPort),
 			},
+			dnsEgress(),
+		},
+	}
+}
+
+// dnsEgress allows cluster DNS on its port to any address (see appEgress).
+func dnsEgress() networkingv1.NetworkPolicyEgressRuleArgs {
+	return networkingv1.NetworkPolicyEgressRuleArgs{
+		Ports: networkingv1.NetworkPolicyPortArray{
+			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
+			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(dnsPort)},
+		},
+	}
+}
+
+// verifyEgress lets the pod `make verify` runs inside the namespace (tools/verify) reach the API
+// and cluster DNS, as a client inside the cluster would; it reaches nothing else, Redis included.
+func verifyEgress(l labeler) *networkingv1.NetworkPolicySpecArgs {
+	return &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(release.Verifier)},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+		Egress: networkingv1.NetworkPolicyEgressRuleArray{
 			networkingv1.NetworkPolicyEgressRuleArgs{
-				Ports: networkingv1.NetworkPolicyPortArray{
-					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
-					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(dnsPort)},
+				To: networkingv1.NetworkPolicyPeerArray{
+					networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(componentAPI)}},
 				},
+				Ports: tcpPorts(httpPort),
 			},
+			dnsEgress(),
 		},
 	}
 }

@@ -66,6 +66,7 @@ func expectedResources(cfg settings.Config, build bool) []string {
 		typePolicy + " " + env + "-api-egress",
 		typePolicy + " " + env + "-worker-egress",
 		typePolicy + " " + env + "-redis-ingress",
+		typePolicy + " " + env + "-verify-egress",
 	}
 	for c, replicas := range map[string]int{"api": cfg.API.Replicas, "worker": cfg.Worker.Replicas} {
 		if replicas > 1 {

@@ -3,6 +3,8 @@ package program
 import (
 	"fmt"
 	"testing"
+
+	"github.com/example/jobs/release"
 )
 
 // peer is one end of a connection as NetworkPolicy sees it: a pod of the environment's namespace
@@ -130,6 +132,8 @@ func TestNetworkPoliciesAllowExactlyWhatTheServiceNeeds(t *testing.T) {
 			redis := peer{"redis", podLabels(t, r, stack+"-redis")}
 			// A pod of the namespace without the API's or worker's labels (a debug pod, a hand edit).
 			stray := peer{"a stray pod", map[string]any{"app.kubernetes.io/name": "jobs", "app.kubernetes.io/instance": stack}}
+			// The pod make verify runs inside the namespace (tools/verify), by the label it carries.
+			verify := peer{"the verify pod", map[string]any{"app.kubernetes.io/name": "jobs", "app.kubernetes.io/instance": stack, "app.kubernetes.io/component": release.Verifier}}
 			outside := peer{"outside", nil}
 			apiPort := at(in(t, r.one(t, typeDeployment, stack+"-api")), "spec", "template", "spec", "containers", 0, "ports", 0, "containerPort").(int64)
 			redisPort := at(in(t, r.one(t, typeService, stack+"-redis")), "spec", "ports", 0, "port").(int64)
@@ -148,10 +152,12 @@ func TestNetworkPoliciesAllowExactlyWhatTheServiceNeeds(t *testing.T) {
 				{worker, redis, "TCP", redisPort},
 				{api, outside, "UDP", dns}, {api, outside, "TCP", dns},
 				{worker, outside, "UDP", dns}, {worker, outside, "TCP", dns},
+				{verify, api, "TCP", apiPort},
+				{verify, outside, "UDP", dns}, {verify, outside, "TCP", dns},
 			} {
 				allowed[key(c)] = true
 			}
-			pods := []peer{api, worker, redis, stray}
+			pods := []peer{api, worker, redis, stray, verify}
 			ends := append(append([]peer{}, pods...), outside)
 			checked := 0
 			for _, from := range ends {

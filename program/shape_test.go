@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/example/jobs/mockengine"
+
+	"github.com/example/jobs/release"
 )
 
 func TestEnvironmentHardening(t *testing.T) {
@@ -102,6 +104,7 @@ func TestLabelsAndSelectors(t *testing.T) {
 		{typePolicy, "test-api-egress", "api", ""},
 		{typePolicy, "test-worker-egress", "worker", ""},
 		{typePolicy, "test-redis-ingress", "redis", ""},
+		{typePolicy, "test-verify-egress", release.Verifier, ""},
 		{typePDB, "test-api", "api", ""},
 		{typePDB, "test-worker", "worker", ""},
 	} {

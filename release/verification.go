@@ -7,6 +7,10 @@ import (
 	"strings"
 )
 
+// Verifier is the component label of the short-lived pod `make verify` runs inside an
+// environment: the environment's network policies let exactly that pod reach the API and DNS.
+const Verifier = "verify"
+
 // VerificationOutput is the stack output (and VerificationKey the setting) that holds the record
 // of a passing `make verify`: this stack checked this version running these images.
 const (

@@ -237,7 +237,7 @@ func probePod(d deployed, name string, pullSecrets []map[string]string, targets 
 			"name": name, "namespace": d.namespace,
 			"labels": map[string]string{
 				"app.kubernetes.io/name": "jobs", "app.kubernetes.io/instance": d.stack, "app.kubernetes.io/part-of": "jobs",
-				"app.kubernetes.io/component": "verify", "app.kubernetes.io/managed-by": "make-verify",
+				"app.kubernetes.io/component": release.Verifier, "app.kubernetes.io/managed-by": "make-verify",
 			},
 		},
 		"spec": map[string]any{
