@@ -107,7 +107,7 @@ func checkOutside(ctx context.Context, r *report, d deployed, timeout time.Durat
 		Jobs []jobRecord `json:"jobs"`
 	}
 	if err != nil || code != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil {
-		r.fail(name, fmt.Sprintf("answered %d %s %v, want 200 with a page of jobs", code, body, err))
+		r.fail(name, fmt.Sprintf("answered %d %s %v, want 200 with a page of jobs", code, brief(body), err))
 		return
 	}
 	var missing []string
@@ -181,7 +181,7 @@ type client struct {
 	http *http.Client
 }
 
-// do sends one request and returns the status and the body (trimmed, at most 4 KiB).
+// do sends one request and returns the status and the body.
 func (c *client) do(ctx context.Context, method, path, body string) (int, string, error) {
 	var rd io.Reader
 	if body != "" {
@@ -199,6 +199,19 @@ func (c *client) do(ctx context.Context, method, path, body string) (int, string
 		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	// Whole, up to a bound no answer of the API nears: a page of 100 jobs with their results is
+	// tens of KiB, and a cut one would not decode.
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	return resp.StatusCode, strings.TrimSpace(string(b)), nil
+}
+
+const maxBody = 4 << 20
+
+// brief shortens an answer for a message a person reads.
+func brief(body string) string {
+	const n = 300
+	if len(body) <= n {
+		return body
+	}
+	return body[:n] + fmt.Sprintf("... (%d bytes)", len(body))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -129,5 +130,21 @@ func TestDeployedOf(t *testing.T) {
 	_, err := deployedOf("test", map[string]any{"version": "0.2.0", "url": "http://x", "apiImage": "a"})
 	if err == nil || !strings.Contains(err.Error(), "stack test exports no") || !strings.Contains(err.Error(), "workerImage") || !strings.Contains(err.Error(), "namespace") {
 		t.Errorf("outputs without namespace and workerImage: %v", err)
+	}
+}
+
+// A page of jobs is far longer than a line of a report: the listing check must read it whole
+// (the acceptance test's test stack lists hundreds of jobs with their results).
+func TestClientReadsALongAnswerWhole(t *testing.T) {
+	page := `{"jobs":[` + strings.Repeat(`{"id":"x","kind":"primes","result":{"start":1,"end":100,"count":25}},`, 200) + `{"id":"last"}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(page)) }))
+	defer srv.Close()
+	c := &client{base: srv.URL, http: srv.Client()}
+	code, body, err := c.do(context.Background(), http.MethodGet, "/jobs?limit=100", "")
+	if err != nil || code != 200 || body != page {
+		t.Fatalf("got %d, %d of %d bytes, %v: want the whole page", code, len(body), len(page), err)
+	}
+	if b := brief(body); len(b) > 400 || !strings.Contains(b, "bytes)") {
+		t.Errorf("brief gives %d bytes: %q", len(b), b)
 	}
 }
