@@ -49,7 +49,7 @@ test-images: ## build the real images in a local Docker engine and run a job thr
 
 .PHONY: test-cluster
 test-cluster: ## the local cluster: its helpers, and a real node running pods from the loopback registry
-	cd localcluster && go vet ./... && go test -count=1 ./binaries ./controlplane ./ociimage
+	cd localcluster && go vet ./... && go test -count=1 ./binaries ./controlplane ./ociimage ./teardown
 	cd localcluster && go test -count=1 -timeout 40m -v ./realnode/
 
 .PHONY: acceptance
