@@ -96,10 +96,12 @@ preview: ## show what `up` would change: make preview [STACK=test]
 	scripts/install-deps.sh $(deploy_deps)
 	for s in $(stacks); do scripts/pulumi.sh preview "$$s" --diff; done
 
+# --refresh reads the live objects first: without it the engine compares the program with its
+# state only, and a hand edit (make drift's findings) would stay (docs/review.md).
 .PHONY: up
 up: ## deploy every stack and run a job through each NodePort, or one: make up [STACK=test]
 	scripts/install-deps.sh $(deploy_deps)
-	$(if $(STACK),scripts/pulumi.sh up "$(STACK)" --yes,scripts/up-all.sh)
+	$(if $(STACK),scripts/pulumi.sh up "$(STACK)" --yes --refresh,scripts/up-all.sh)
 
 .PHONY: destroy
 destroy: ## delete one stack's resources: make destroy STACK=test

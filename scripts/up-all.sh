@@ -15,7 +15,7 @@ mapfile -t stacks < <(go run ./tools/release stacks)
 mapfile -t sources < <(go run ./tools/release sources)
 for stack in "${stacks[@]}"; do
 	say "deploying stack $stack"
-	scripts/pulumi.sh up "$stack" --yes --skip-preview --suppress-progress
+	scripts/pulumi.sh up "$stack" --yes --refresh --skip-preview --suppress-progress
 	if [[ " ${sources[*]} " == *" $stack "* ]]; then
 		say "verifying stack $stack before the stacks that promote from it"
 		scripts/pulumi-env.sh go run ./tools/verify -stack "$stack"
