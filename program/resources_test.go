@@ -122,6 +122,11 @@ func checkEnvironment(t *testing.T, dir, stack string) {
 	for k, v := range images {
 		wantExports[k] = v
 	}
+	// A stack file holding make verify's record (make up writes one into test's) exports it only
+	// while it covers the very digests deployed; the mocks' digests are never the recorded ones.
+	if cfg.Promotion.Verification != nil {
+		wantExports[release.VerificationOutput] = nil
+	}
 	if fmt.Sprint(r.exports) != fmt.Sprint(wantExports) {
 		t.Errorf("%s exports:\n got %v\nwant %v", stack, r.exports, wantExports)
 	}

@@ -79,8 +79,10 @@ func TestVerificationGuard(t *testing.T) {
 func TestVerificationOutput(t *testing.T) {
 	// The images the test stack builds under the mock engine, read from a first run.
 	plain := mustRun(t, "test", runOptions{})
-	if _, ok := plain.exports["verification"]; ok {
-		t.Fatalf("a stack never verified exports verification %v", plain.exports["verification"])
+	// Test's stack file holds no record, or one make up wrote after a real verify, whose digests
+	// the mocks never build: either way nothing is vouched for.
+	if v, ok := plain.exports["verification"]; ok && (v != nil || plain.config[release.VerificationKey] == "") {
+		t.Fatalf("a stack never verified here exports verification %v", v)
 	}
 	version := plain.config["jobs:version"]
 	images := release.Images{}
