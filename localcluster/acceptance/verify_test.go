@@ -61,7 +61,9 @@ func (w *workflow) faultyRelease(t *testing.T) {
 	if after, _ := os.ReadFile(stackFile); !bytes.Equal(after, before) {
 		t.Errorf("a failed make verify changed Pulumi.%s.yaml", s)
 	}
-	if v, ok := p.outputs(t, s)["verification"]; ok {
+	// Nothing vouched for: no output, or a void one (null) where the stack file still holds an
+	// older record, such as the one make up writes for the version it deployed.
+	if v := p.outputs(t, s)["verification"]; v != nil {
 		t.Errorf("stack %s exports verification %v after a failed make verify", s, v)
 	}
 
