@@ -38,19 +38,11 @@ func TestBaseImageUnmountsWhatDebootstrapLeft(t *testing.T) {
 	bin := t.TempDir()
 	goroot := t.TempDir()
 	cache := filepath.Join(t.TempDir(), "cache")
-	for path, body := range map[string]string{
-		filepath.Join(bin, "debootstrap"):     fakeDebootstrap,
-		filepath.Join(bin, "docker"):          fakeDocker,
-		filepath.Join(goroot, "bin", "go"):    "#!/bin/bash\necho go1.26.0\n",
-		filepath.Join(goroot, "src", "x.txt"): "a stand-in toolchain\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, map[string]string{
+		filepath.Join(bin, "debootstrap"): fakeDebootstrap,
+		filepath.Join(bin, "docker"):      fakeDocker,
+	})
+	fakeGoroot(t, goroot)
 	// Whatever the script does, the test's own mounts go: only those under its temp folder.
 	t.Cleanup(func() {
 		left := mountsUnder(t, cache)
@@ -60,8 +52,7 @@ func TestBaseImageUnmountsWhatDebootstrapLeft(t *testing.T) {
 			}
 		}
 	})
-	env := []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_HOST=unix:///nonexistent.sock",
-		"JOBS_BASE_CACHE=" + cache, "GOROOT_FOR_IMAGE=" + goroot, "TMPDIR=" + t.TempDir()}
+	env := baseImageEnv(t, bin, cache, goroot)
 	code, out := run(t, env, "", "scripts/base-image.sh")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -105,7 +96,7 @@ func TestBaseImageFetchesFromAptsMirror(t *testing.T) {
 			goroot := t.TempDir()
 			cache := filepath.Join(t.TempDir(), "cache")
 			record := filepath.Join(t.TempDir(), "debootstrap-args")
-			for path, body := range map[string]string{
+			writeFiles(t, map[string]string{
 				// apt lists its bookworm Packages index only when asked for it by release.
 				filepath.Join(bin, "apt-get"): `#!/bin/bash
 [[ $1 == indextargets && " $* " == *" Release: bookworm "* ]] || exit 1
@@ -117,19 +108,10 @@ echo 'http://security.internal.example/debian-security/'
 echo "$4 ${http_proxy:-no proxy}" >` + record + `
 mkdir -p "$3/etc" && echo 'ID=debian' >"$3/etc/os-release"
 `,
-				filepath.Join(bin, "docker"):          fakeDocker,
-				filepath.Join(goroot, "bin", "go"):    "#!/bin/bash\necho go1.26.0\n",
-				filepath.Join(goroot, "src", "x.txt"): "a stand-in toolchain\n",
-			} {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			env := []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_HOST=unix:///nonexistent.sock",
-				"JOBS_BASE_CACHE=" + cache, "GOROOT_FOR_IMAGE=" + goroot, "TMPDIR=" + t.TempDir()}
+				filepath.Join(bin, "docker"): fakeDocker,
+			})
+			fakeGoroot(t, goroot)
+			env := baseImageEnv(t, bin, cache, goroot)
 			if tc.override != "" {
 				env = append(env, "DEBIAN_MIRROR="+tc.override)
 			}
@@ -145,4 +127,32 @@ mkdir -p "$3/etc" && echo 'ID=debian' >"$3/etc/os-release"
 			}
 		})
 	}
+}
+
+// writeFiles writes each file (executable, its folder made first).
+func writeFiles(t *testing.T, files map[string]string) {
+	t.Helper()
+	for path, body := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeGoroot is a stand-in Go 1.26 toolchain for base-image.sh to copy into the golang image.
+func fakeGoroot(t *testing.T, goroot string) {
+	writeFiles(t, map[string]string{
+		filepath.Join(goroot, "bin", "go"):    "#!/bin/bash\necho go1.26.0\n",
+		filepath.Join(goroot, "src", "x.txt"): "a stand-in toolchain\n",
+	})
+}
+
+// baseImageEnv runs base-image.sh with the stand-ins of bin first on PATH, an engine that is
+// never reached, and caches under the test's own folders.
+func baseImageEnv(t *testing.T, bin, cache, goroot string) []string {
+	return []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_HOST=unix:///nonexistent.sock",
+		"JOBS_BASE_CACHE=" + cache, "GOROOT_FOR_IMAGE=" + goroot, "TMPDIR=" + t.TempDir()}
 }
