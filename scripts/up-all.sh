@@ -11,8 +11,11 @@ cd "$root"
 say() { echo "up-all: $*" >&2; }
 
 start=$(date +%s)
-mapfile -t stacks < <(go run ./tools/release stacks)
-mapfile -t sources < <(go run ./tools/release sources)
+# Assigned first: a failure inside <(...) would go unseen and leave no stack to deploy.
+list=$(go run ./tools/release stacks)
+mapfile -t stacks <<<"$list"
+list=$(go run ./tools/release sources)
+mapfile -t sources <<<"$list"
 for stack in "${stacks[@]}"; do
 	say "deploying stack $stack"
 	scripts/pulumi.sh up "$stack" --yes --refresh --skip-preview --suppress-progress

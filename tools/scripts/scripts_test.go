@@ -458,3 +458,20 @@ func TestPulumiWrapperDriftChangesNothing(t *testing.T) {
 		t.Errorf("drift without a local cluster: exit %d, output:\n%s\ngo calls: %s\nwant exit 2 and no cluster started", code, out, g)
 	}
 }
+
+// make up must fail, not report every stack deployed, when it cannot even list the stacks (here:
+// no go command on PATH).
+func TestUpAllFailsWhenItCannotListTheStacks(t *testing.T) {
+	path := binDir(t)
+	date, err := exec.LookPath("date")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(date, filepath.Join(path, "date")); err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, []string{"PATH=" + path}, "", "scripts/up-all.sh")
+	if code == 0 || strings.Contains(out, "every stack deployed") {
+		t.Fatalf("exit %d, output:\n%s\nwant a failure before anything is deployed", code, out)
+	}
+}
