@@ -64,6 +64,10 @@ type jobRecord struct {
 // checkOutside checks the service through its NodePort, as a client outside the cluster sees it.
 func checkOutside(ctx context.Context, r *report, d deployed, timeout time.Duration) {
 	c := &client{base: d.url, http: &http.Client{Timeout: 15 * time.Second}}
+	// A Service created moments ago answers on its NodePort only once kube-proxy has written its
+	// rules (make up verifies right after test's first up): a refused connection is waited out,
+	// within the timeout, before anything is judged. Any answer ends the wait.
+	c.waitAnswer(ctx, "/healthz", timeout)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		name := "outside: GET " + path
 		if code, body, err := c.do(ctx, http.MethodGet, path, ""); err != nil {
@@ -173,6 +177,22 @@ func (c *client) runJob(ctx context.Context, j jobCheck, timeout time.Duration) 
 		return rec.ID, fmt.Sprintf("GET /jobs/%s/result: %v", rec.ID, err)
 	}
 	return rec.ID, ""
+}
+
+// waitAnswer polls path until the API answers at all (any status) or timeout passes.
+func (c *client) waitAnswer(ctx context.Context, path string, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		if _, _, err := c.do(ctx, http.MethodGet, path, ""); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // client talks to the API at base.

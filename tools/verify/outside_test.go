@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -146,5 +148,28 @@ func TestClientReadsALongAnswerWhole(t *testing.T) {
 	}
 	if b := brief(body); len(b) > 400 || !strings.Contains(b, "bytes)") {
 		t.Errorf("brief gives %d bytes: %q", len(b), b)
+	}
+}
+
+// A NodePort that starts answering a few seconds after the check begins (kube-proxy still writing
+// its rules) is waited for, not reported as unreachable.
+func TestCheckOutsideWaitsForANewNodePort(t *testing.T) {
+	f := &fakeAPI{version: "0.2.0"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused until the server below takes the port
+	srv := &http.Server{Addr: addr, Handler: f}
+	go func() {
+		time.Sleep(2 * time.Second)
+		srv.ListenAndServe()
+	}()
+	t.Cleanup(func() { srv.Close() })
+	r := &report{out: io.Discard}
+	checkOutside(t.Context(), r, deployed{stack: "test", version: "0.2.0", url: "http://" + addr, namespace: "test-jobs"}, time.Minute)
+	if len(r.failed) > 0 {
+		t.Errorf("failed checks %v for a NodePort that answered after 2 s", r.failed)
 	}
 }
