@@ -89,7 +89,7 @@ stress-stop: ## stop a real make run every way, STRESS_N (30) times each, with b
 stacks = $(if $(STACK),$(STACK),$$(go run ./tools/release stacks))
 # What deploying with the no-account defaults needs (only missing ones are installed): the Pulumi
 # engine, the private Docker engine and its base images, the loopback registry, the local node.
-deploy_deps = pulumi curl dockerd debootstrap docker-registry containerd runc iptables /usr/lib/cni/bridge
+deploy_deps = pulumi curl dockerd debootstrap docker-registry containerd runc iptables ipset /usr/lib/cni/bridge
 
 .PHONY: preview
 preview: ## show what `up` would change: make preview [STACK=test]

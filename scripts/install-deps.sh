@@ -14,15 +14,16 @@
 #   (shellcheck)        actionlint checks the workflows' run: steps with it
 #   docker-registry     the loopback registry of scripts/local-registry.sh, tested in tools/scripts
 #   git                 the release tool and its tests
-#   containerd runc iptables /usr/lib/cni/bridge
+#   containerd runc iptables ipset /usr/lib/cni/bridge
 #                       the local cluster's real node (localcluster): its container runtime, kube-proxy's
-#                       rules, and the CNI plugins (a path: the plugins are not commands on PATH)
+#                       and kube-router's rules, kube-router's address sets, and the CNI plugins (a path:
+#                       the plugins are not commands on PATH)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 declare -A package=([redis-server]=redis-server [dockerd]=docker.io [debootstrap]=debootstrap
 	[shellcheck]=shellcheck [docker-registry]=docker-registry [git]=git [curl]=curl
-	[containerd]=containerd [runc]=runc [iptables]=iptables [/usr/lib/cni/bridge]=containernetworking-plugins)
+	[containerd]=containerd [runc]=runc [iptables]=iptables [ipset]=ipset [/usr/lib/cni/bridge]=containernetworking-plugins)
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${!package[@]}" pulumi)
 

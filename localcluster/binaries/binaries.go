@@ -1,6 +1,6 @@
 // Package binaries builds the cluster's programs from the Go modules pinned in
 // localcluster and caches them under .bin/<group>-<key>, where key hashes
-// everything that decides a group's bytes. There are four groups, each built
+// everything that decides a group's bytes. There are five groups, each built
 // by one `go build` so shared packages compile once:
 //
 //   - kube: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
@@ -9,7 +9,9 @@
 //   - kubectl: the client of the same release (this module), built only on
 //     request: no part of the cluster runs it, and its hundred packages and
 //     its link cost a cold `make up` about 160 CPU-seconds;
-//   - kwok: fake nodes for scale tests (nested module), built only on request.
+//   - kwok: fake nodes for scale tests (nested module), built only on request;
+//   - kuberouter: kube-router, only its NetworkPolicy firewall is used (nested
+//     module).
 //
 // A cold build takes many minutes; a warm one is a stat.
 package binaries
@@ -43,7 +45,9 @@ type Set struct {
 	// Pause is the pod sandbox program (servers/pause).
 	Pause   string
 	CoreDNS string
-	Kwok    string
+	// KubeRouter enforces NetworkPolicy on the real node (firewall only).
+	KubeRouter string
+	Kwok       string
 	// KwokStages are kwok's own node and pod stage files, copied from the
 	// kwok module so the simulated lifecycle is the one kwok ships.
 	KwokStages []string
@@ -116,6 +120,19 @@ var kwokGroup = group{
 	targets:   []string{"sigs.k8s.io/kwok/cmd/kwok"},
 	keyInputs: []string{"kwok/go.mod", "kwok/go.sum"},
 	label:     "kwok",
+}
+
+// kuberouterGroup lives in a nested module: kube-router v2.1.0 (the only
+// release the module proxy serves here) requires k8s.io client libraries of
+// v0.29, which must not move the cluster's own. Its name has no "kube-"
+// prefix, so pruning the kube group never removes its builds.
+var kuberouterGroup = group{
+	name:      "kuberouter",
+	module:    "kuberouter",
+	targets:   []string{"github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"},
+	keyInputs: []string{"kuberouter/go.mod", "kuberouter/go.sum"},
+	ldflags:   "-s -w",
+	label:     "kube-router",
 }
 
 // kwokStages are kwok's default "fast" stages, relative to the kwok module:
@@ -191,6 +208,8 @@ func (s *Set) fill(g group, dir string) {
 		s.Kubectl = p("kubectl")
 	case "coredns":
 		s.CoreDNS = p("coredns")
+	case "kuberouter":
+		s.KubeRouter = p("kube-router")
 	case "kwok":
 		s.Kwok = p("kwok")
 		for _, st := range kwokStages {

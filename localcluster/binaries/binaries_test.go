@@ -114,9 +114,10 @@ func TestOnlyWhatIsAskedForIsBuilt(t *testing.T) {
 		opts Options
 		want []string
 	}{
-		{Options{}, []string{"kube", "coredns"}},
-		{Options{Kubectl: true}, []string{"kube", "coredns", "kubectl"}},
-		{Options{Kwok: true}, []string{"kube", "coredns", "kwok"}},
+		// kube-router enforces NetworkPolicy on every node, so it is one of the cluster's own.
+		{Options{}, []string{"kube", "coredns", "kuberouter"}},
+		{Options{Kubectl: true}, []string{"kube", "coredns", "kuberouter", "kubectl"}},
+		{Options{Kwok: true}, []string{"kube", "coredns", "kuberouter", "kwok"}},
 	} {
 		if got := names(tc.opts.groups()); !slices.Equal(got, tc.want) {
 			t.Errorf("%+v builds %v, want %v", tc.opts, got, tc.want)
@@ -131,13 +132,13 @@ func TestOnlyWhatIsAskedForIsBuilt(t *testing.T) {
 
 func TestPruneKeepsOtherGroupsAndRemovesLegacyBuilds(t *testing.T) {
 	root := t.TempDir()
-	for _, d := range []string{"kube-new", "kube-old", "kube-old.partial", "coredns-x", "0123456789abcdef"} {
+	for _, d := range []string{"kube-new", "kube-old", "kube-old.partial", "coredns-x", "kuberouter-x", "0123456789abcdef"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	pruneGroup(root, "kube", "kube-new")
-	for d, want := range map[string]bool{"kube-new": true, "kube-old": false, "kube-old.partial": false, "coredns-x": true, "0123456789abcdef": false} {
+	for d, want := range map[string]bool{"kube-new": true, "kube-old": false, "kube-old.partial": false, "coredns-x": true, "kuberouter-x": true, "0123456789abcdef": false} {
 		_, err := os.Stat(filepath.Join(root, d))
 		if (err == nil) != want {
 			t.Errorf("after prune %s exists=%v, want %v", d, err == nil, want)

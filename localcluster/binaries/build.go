@@ -47,7 +47,7 @@ type Options struct {
 // groups are what opts asks for: the cluster's own groups always, then the
 // optional ones, so a start waits for no build it does not run.
 func (o Options) groups() []group {
-	groups := []group{kubeGroup, corednsGroup}
+	groups := []group{kubeGroup, corednsGroup, kuberouterGroup}
 	if o.Kubectl {
 		groups = append(groups, kubectlGroup)
 	}

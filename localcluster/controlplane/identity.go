@@ -38,6 +38,8 @@ func nodeIdentities() map[string]identity {
 		"kubelet":    {user: "system:node:" + NodeName, uid: "kubelet-uid", groups: []string{"system:nodes"}, token: randomToken()},
 		"kube-proxy": {user: "system:kube-proxy", uid: "kube-proxy-uid", token: randomToken()},
 		"coredns":    {user: "system:jobs-coredns", uid: "coredns-uid", token: randomToken()},
+		// kube-router reads pods, namespaces and policies to enforce them.
+		"kube-router": {user: "system:jobs-kube-router", uid: "kube-router-uid", token: randomToken()},
 	}
 }
 
@@ -47,7 +49,7 @@ var corednsRole = []rbacv1.PolicyRule{
 	{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"list", "watch"}},
 }
 
-// bindNodeIdentities grants the kubelet and CoreDNS their roles. The API
+// bindNodeIdentities grants the kubelet, CoreDNS and kube-router their roles. The API
 // server runs RBAC only (no Node authorizer), and since Kubernetes 1.8 the
 // bootstrap system:node role is bound to nobody, so the binding is ours.
 func bindNodeIdentities(ctx context.Context, client *kubernetes.Clientset, ids map[string]identity) error {
@@ -67,6 +69,14 @@ func bindNodeIdentities(ctx context.Context, client *kubernetes.Clientset, ids m
 			ObjectMeta: metav1.ObjectMeta{Name: "jobs-cluster:coredns"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "jobs-cluster:coredns"},
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: ids["coredns"].user}},
+		}},
+		{&rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: "jobs-cluster:kube-router"},
+			Rules:      kubeRouterRole,
+		}, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "jobs-cluster:kube-router"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "jobs-cluster:kube-router"},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "User", Name: ids["kube-router"].user}},
 		}},
 	}
 	for _, o := range objs {

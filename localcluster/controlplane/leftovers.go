@@ -16,6 +16,8 @@ type HostSnapshot struct {
 	NetNS     []string
 	// CNIResults are the names in /var/lib/cni/results.
 	CNIResults []string
+	// IPSets are the names of the host's ipsets (kube-router adds its own).
+	IPSets []string
 }
 
 // CaptureHost records the host state a real node changes.
@@ -27,6 +29,9 @@ func CaptureHost() (HostSnapshot, error) {
 		}
 	}
 	var err error
+	if s.IPSets, err = ipsetNames(); err != nil {
+		return s, err
+	}
 	if s.Sysctls, err = snapshotSysctls("/proc/sys"); err != nil {
 		return s, err
 	}
@@ -41,7 +46,7 @@ func CaptureHost() (HostSnapshot, error) {
 // Leftovers lists what a stopped cluster in runDir left behind compared to
 // before: live processes (recorded or in the node's cgroup), mounts under
 // runDir, network interfaces and namespaces, iptables rules and chains,
-// cgroups, host files and changed sysctls. Empty means nothing.
+// ipsets, cgroups, host files and changed sysctls. Empty means nothing.
 func Leftovers(runDir string, before HostSnapshot) []string {
 	var left []string
 	if alive, err := Running(runDir); err != nil || len(alive) > 0 {
@@ -71,6 +76,11 @@ func Leftovers(runDir string, before HostSnapshot) []string {
 		if s := undoScript(before.IPTables[f.name], after); s != "" {
 			left = append(left, fmt.Sprintf("%s rules and chains (%s):\n%s", f.save, "undo script", s))
 		}
+	}
+	if sets, err := ipsetNames(); err != nil {
+		left = append(left, err.Error())
+	} else if added := newItems(before.IPSets, sets); len(added) > 0 {
+		left = append(left, fmt.Sprintf("ipsets: %v", added))
 	}
 	if diff := changedSysctls("/proc/sys", before.Sysctls); len(diff) > 0 {
 		left = append(left, fmt.Sprintf("sysctls: %v", diff))

@@ -68,12 +68,21 @@ type NodeInfo struct {
 
 // nodePorts are the loopback or node-IP ports the node's components serve on.
 type nodePorts struct {
-	kubelet, kubeletHealthz, proxyHealthz, proxyMetrics, dns, dnsHealth, dnsReady int
+	kubelet, kubeletHealthz, proxyHealthz, proxyMetrics, dns, dnsHealth, dnsReady, routerHealth int
 }
 
+// dnsPort is where CoreDNS listens on the node IP: 53, as cluster DNS does on
+// any cluster. NetworkPolicy is enforced after kube-proxy's DNAT, so a policy
+// that allows DNS on port 53 must find the server on 53, not on the port a
+// Service happens to translate to. The node IP is the node's own, so only a
+// DNS server bound to every address could hold it (CoreDNS then fails to
+// start and its log says so).
+const dnsPort = 53
+
 // startNode brings up the real node: the pod bridge, containerd, the
-// kubelet, kube-proxy and CoreDNS. Host state the components change is
-// recorded first so Stop can put it back.
+// kubelet, kube-proxy, CoreDNS and kube-router's NetworkPolicy firewall.
+// Host state the components change is recorded first so Stop can put it
+// back.
 func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[string]identity, logf func(string, ...any)) error {
 	n := nodePaths{dir: filepath.Join(c.RunDir, "node")}
 	if err := os.MkdirAll(n.dir, 0o755); err != nil {
@@ -85,11 +94,14 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	if err := recordHost(n); err != nil {
 		return err
 	}
-	ports, err := freePorts(7)
+	ports, err := freePorts(6)
 	if err != nil {
 		return err
 	}
-	p := nodePorts{ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]}
+	p := nodePorts{ports[0], ports[1], ports[2], ports[3], dnsPort, ports[4], ports[5], 0}
+	if p.routerHealth, err = freeAnyPort(); err != nil {
+		return err
+	}
 
 	client, err := newClient(c)
 	if err != nil {
@@ -143,6 +155,12 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	}
 	c.NodeReadyAfter = time.Since(start)
 	logf("node %s Ready after %s", NodeName, c.NodeReadyAfter.Round(100*time.Millisecond))
+	// kube-router finds its node by name when it starts and exits if the
+	// kubelet has not registered it yet.
+	logf("starting kube-router (NetworkPolicy firewall only)")
+	if err := startKubeRouter(c, n, bins, ids["kube-router"], p.routerHealth); err != nil {
+		return err
+	}
 	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/ready", p.dnsReady), time.Minute, "CoreDNS (logs/coredns.log)"); err != nil {
 		return err
 	}
@@ -150,6 +168,9 @@ func startNode(ctx context.Context, c *Cluster, bins binaries.Set, ids map[strin
 	// before it serves healthz. From here on a setting that changes is
 	// someone else's, and Stop leaves it alone.
 	if err := waitHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.proxyHealthz), time.Minute, "kube-proxy (logs/kube-proxy.log)"); err != nil {
+		return err
+	}
+	if err := waitKubeRouter(ctx, p.routerHealth, time.Minute); err != nil {
 		return err
 	}
 	started, err := snapshotSysctls("/proc/sys")
@@ -166,7 +187,7 @@ func checkNodeHost(n nodePaths, logf func(string, ...any)) error {
 		return errors.New("the real node needs root (containerd, runc, iptables, cgroups, network interfaces)")
 	}
 	var missing []string
-	for _, bin := range []string{"containerd", "ctr", "runc", "iptables-save", "ip6tables-save", "ip"} {
+	for _, bin := range []string{"containerd", "ctr", "runc", "iptables-save", "ip6tables-save", "ip", "ipset"} {
 		if _, err := lookPath(bin); err != nil {
 			missing = append(missing, bin)
 		}
@@ -177,7 +198,7 @@ func checkNodeHost(n nodePaths, logf func(string, ...any)) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the real node needs %v: run scripts/install-deps.sh containerd runc iptables %s/bridge (Debian: containerd runc iptables containernetworking-plugins)", missing, cniBinDir)
+		return fmt.Errorf("the real node needs %v: run scripts/install-deps.sh containerd runc iptables ipset %s/bridge (Debian: containerd runc iptables ipset containernetworking-plugins)", missing, cniBinDir)
 	}
 	// Unix socket paths are limited to 108 bytes; containerd adds ".ttrpc".
 	if l := len(n.containerdSocket()) + len(".ttrpc"); l > 100 {
@@ -217,6 +238,13 @@ func recordHost(n nodePaths) error {
 	if err := saveJSON(n.hostPaths(), existingHostPaths()); err != nil {
 		return err
 	}
+	sets, err := ipsetNames()
+	if err != nil {
+		return err
+	}
+	if err := saveJSON(n.ipsets(), sets); err != nil {
+		return err
+	}
 	return snapshotIPTables(n.dir)
 }
 
@@ -240,8 +268,9 @@ func makeBridge() error {
 
 // nodeStopOrder stops the node's processes: the kubelet first so it does
 // not restart what is being removed, then (after the sandboxes are
-// removed through containerd) the others, containerd last.
-var nodeStopOrder = []string{"kubelet", "kube-proxy", "coredns", "containerd"}
+// removed through containerd) the others, containerd last. kube-router goes
+// before the iptables rules and ipsets are removed, so it cannot put them back.
+var nodeStopOrder = []string{"kubelet", "kube-router", "kube-proxy", "coredns", "containerd"}
 
 // stopNode stops the node's processes and puts the host back: no pod,
 // shim, mount, interface, iptables rule, cgroup or changed sysctl remains.
@@ -275,6 +304,7 @@ func stopNode(runDir string, ps []process) error {
 	errs = append(errs, unmountUnder(runDir))
 	errs = append(errs, deleteBridge(nodeBridge))
 	errs = append(errs, restoreIPTables(n.dir))
+	errs = append(errs, destroyNewIPSets(n))
 	var sysctls, started map[string]string
 	if err := loadJSON(n.sysctls(), &sysctls); err == nil {
 		_ = loadJSON(n.sysctlsStarted(), &started) // absent if start failed: restore all

@@ -26,3 +26,14 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// freeAnyPort is a free port on every address, for a server that cannot be
+// told which address to bind (kube-router's health endpoint).
+func freeAnyPort() (int, error) {
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

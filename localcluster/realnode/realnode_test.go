@@ -183,8 +183,12 @@ func TestRealNode(t *testing.T) {
 		}
 	})
 
-	t.Run("NetworkPolicy", func(t *testing.T) {
+	t.Run("NetworkPolicyEnforced", func(t *testing.T) {
 		checkNetworkPolicy(ctx, t, client, pods)
+	})
+
+	t.Run("PodSecurityAdmission", func(t *testing.T) {
+		checkPodSecurity(ctx, t, client, img.tag)
 	})
 
 	t.Run("StopLeavesNothing", func(t *testing.T) {
@@ -203,10 +207,15 @@ func TestRealNode(t *testing.T) {
 	})
 }
 
-// checkNetworkPolicy applies a policy that admits only role=allowed to web.
-// The bridge CNI has no policy engine: the policy is accepted but not
-// enforced, and the test says so plainly rather than passing in silence. If
-// enforcement ever appears, the test checks it fully.
+// policyBound is how soon a NetworkPolicy change must be enforced. kube-router
+// programs a change when its informer sees it, well under a second on an idle
+// machine; the bound leaves room for two busy cores.
+const policyBound = 20 * time.Second
+
+// checkNetworkPolicy applies a policy that admits only role=allowed to web
+// and checks that kube-router enforces it: the other client is refused within
+// policyBound, the allowed one still gets through, and deleting the policy
+// opens web again within the same bound.
 func checkNetworkPolicy(ctx context.Context, t *testing.T, client *kubernetes.Clientset, pods map[string]*corev1.Pod) {
 	target := "http://" + pods["web"].Status.PodIP + ":8080/"
 	reach := func(from string) bool {
@@ -215,6 +224,18 @@ func checkNetworkPolicy(ctx context.Context, t *testing.T, client *kubernetes.Cl
 			t.Fatal(err)
 		}
 		return got.Status == http.StatusOK
+	}
+	// within polls until reach(from) is want, and says how long that took.
+	within := func(from string, want bool) time.Duration {
+		start := time.Now()
+		for time.Since(start) < policyBound {
+			if reach(from) == want {
+				return time.Since(start)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		t.Fatalf("pod %s reaching web: still %v after %s, want %v (logs/kube-router.log)", from, !want, policyBound, want)
+		return 0
 	}
 	if !reach("client") || !reach("allowed") {
 		t.Fatal("web is unreachable from its neighbours before any policy")
@@ -232,17 +253,40 @@ func checkNetworkPolicy(ctx context.Context, t *testing.T, client *kubernetes.Cl
 	if _, err := client.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("the API server rejected the NetworkPolicy: %v", err)
 	}
-	time.Sleep(5 * time.Second) // what an enforcing plugin would need to program it
-	if reach("client") {
-		msg := "realnode: NETWORKPOLICY NOT ENFORCED: the bridge CNI has no policy engine; a pod outside the allowed set still reached the protected pod (see localcluster/README.md)"
-		fmt.Fprintln(os.Stderr, msg)
-		t.Log(msg)
-		return
-	}
+	took := within("client", false)
+	fmt.Fprintf(os.Stderr, "realnode: NetworkPolicy enforced %s after create\n", took.Round(100*time.Millisecond))
 	if !reach("allowed") {
 		t.Fatal("the policy blocks the allowed pod too")
 	}
-	t.Log("NetworkPolicy enforced: only role=allowed reaches web")
+	// The host (the kubelet's probes, the NodePort path) still reaches web.
+	if _, err := getEventually(ctx, target, 10*time.Second); err != nil {
+		t.Fatalf("the host no longer reaches web: %v", err)
+	}
+	if err := client.NetworkingV1().NetworkPolicies(ns).Delete(ctx, np.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	took = within("client", true)
+	fmt.Fprintf(os.Stderr, "realnode: NetworkPolicy lifted %s after delete\n", took.Round(100*time.Millisecond))
+}
+
+// checkPodSecurity: the API server's Pod Security admission refuses, in a
+// namespace labelled enforce=restricted, a pod that breaks the standard.
+func checkPodSecurity(ctx context.Context, t *testing.T, client *kubernetes.Clientset, image string) {
+	const restricted = "realnode-restricted"
+	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name:   restricted,
+		Labels: map[string]string{"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"},
+	}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := podcheckPod("privileged", image, nil)
+	p.Namespace = restricted
+	p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
+	_, err := client.CoreV1().Pods(restricted).Create(ctx, p, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	if err == nil || !strings.Contains(err.Error(), `violates PodSecurity "restricted:latest"`) || !strings.Contains(err.Error(), "privileged") {
+		t.Fatalf("a privileged pod in a restricted namespace: %v; want it refused by Pod Security", err)
+	}
+	t.Logf("refused: %v", err)
 }
 
 func podcheckPod(name, image string, labels map[string]string) *corev1.Pod {
