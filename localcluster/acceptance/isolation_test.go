@@ -102,7 +102,9 @@ func (w *workflow) podSecurity(t *testing.T) {
 		t.Fatalf("namespace %s enforces %q, want restricted at a pinned version", ns, level)
 	}
 	privileged := w.checkPod(ns, "privileged", nil, "true")
+	// Valid, so only admission can refuse it: privileged implies privilege escalation.
 	privileged.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
+	privileged.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 	root := w.checkPod(ns, "root", nil, "true")
 	root.Spec.SecurityContext.RunAsUser = ptr.To(int64(0))
 	root.Spec.SecurityContext.RunAsNonRoot = ptr.To(false)

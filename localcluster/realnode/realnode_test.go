@@ -281,7 +281,9 @@ func checkPodSecurity(ctx context.Context, t *testing.T, client *kubernetes.Clie
 	}
 	p := podcheckPod("privileged", image, nil)
 	p.Namespace = restricted
+	// Valid, so only admission can refuse it: privileged implies privilege escalation.
 	p.Spec.Containers[0].SecurityContext.Privileged = ptr.To(true)
+	p.Spec.Containers[0].SecurityContext.AllowPrivilegeEscalation = nil
 	_, err := client.CoreV1().Pods(restricted).Create(ctx, p, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	if err == nil || !strings.Contains(err.Error(), `violates PodSecurity "restricted:latest"`) || !strings.Contains(err.Error(), "privileged") {
 		t.Fatalf("a privileged pod in a restricted namespace: %v; want it refused by Pod Security", err)
