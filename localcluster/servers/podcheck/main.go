@@ -37,7 +37,9 @@ func main() {
 		reply(w, map[string]any{"addrs": addrs, "error": errString(err)})
 	})
 	mux.HandleFunc("/fetch", func(w http.ResponseWriter, r *http.Request) {
-		client := http.Client{Timeout: 3 * time.Second}
+		// A new connection each time: a reachability check must pass the firewall's verdict on a
+		// new connection, not ride one that conntrack let through before a policy existed.
+		client := http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := client.Get(r.URL.Query().Get("url"))
 		if err != nil {
 			reply(w, map[string]any{"error": err.Error()})
