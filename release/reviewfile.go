@@ -18,7 +18,7 @@ const ReviewTemplate = "review.yaml"
 
 // Settings a review stack never takes from its base stack: the version is its own (ReviewVersion),
 // and a review stack promotes from nothing, so it needs no guard or override.
-var reviewOwnKeys = []string{"jobs:version", promoteFromKey, "jobs:allowUntestedVersion"}
+var reviewOwnKeys = []string{VersionKey, promoteFromKey, "jobs:allowUntestedVersion"}
 
 // ReviewFile is a review stack's generated stack file.
 type ReviewFile struct {
@@ -51,7 +51,7 @@ func MakeReviewFile(dir, pr string) (ReviewFile, error) {
 		return ReviewFile{}, err
 	}
 	baseFile, _ := top.File(rf.Base)
-	baseVersion, err := baseFile.Setting("jobs:version")
+	baseVersion, err := baseFile.Setting(VersionKey)
 	if err != nil {
 		return ReviewFile{}, err
 	}
@@ -100,7 +100,7 @@ func MakeReviewFile(dir, pr string) (ReviewFile, error) {
 		}
 		setPair(config, kv[0], kv[1])
 	}
-	setPair(config, &yaml.Node{Kind: yaml.ScalarNode, Value: "jobs:version",
+	setPair(config, &yaml.Node{Kind: yaml.ScalarNode, Value: VersionKey,
 		HeadComment: "# The review's own version: " + rf.Base + "'s with pre-release pr.<number>, the tag of its images,\n# so it never pushes over a tag " + rf.Base + " or a stack promoted from it runs."},
 		&yaml.Node{Kind: yaml.ScalarNode, Value: rf.Version})
 

@@ -33,6 +33,10 @@ func ReadStackFile(path string) (StackFile, error) {
 	return StackFile{Path: path, config: file.Config}, nil
 }
 
+// VersionKey is the stack file's key of the release version, the one setting every release step
+// reads or changes.
+const VersionKey = "jobs:version"
+
 // Setting is one plain setting of the file, "" when it is not set.
 func (f StackFile) Setting(key string) (string, error) {
 	node, ok := f.config[key]

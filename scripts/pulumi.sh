@@ -139,12 +139,13 @@ prebuild_program() {
 # the local cluster's, built on first use, which would otherwise wait until the first stack is up.
 prebuild_kubectl() {
 	[ -z "${KUBECTL:-}" ] && ! command -v kubectl >/dev/null 2>&1 || return 0
-	(cd "$root/localcluster" && go run ./cmd/cluster kubectl >/dev/null) || true
+	(cd "$root/localcluster" && CGO_ENABLED=0 go run ./cmd/cluster kubectl >/dev/null) || true
 }
 
 start_local_cluster() {
 	echo "KUBECONFIG is unset: starting the local cluster (localcluster; export KUBECONFIG for a cluster of yours)" >&2
-	(cd "$root/localcluster" && go run ./cmd/cluster up >/dev/null)
+	# CGO_ENABLED=0 as the cluster's programs are built, so what they share compiles once (Makefile).
+	(cd "$root/localcluster" && CGO_ENABLED=0 go run ./cmd/cluster up >/dev/null)
 }
 
 if [ "$verb" = preview ] || [ "$verb" = up ]; then

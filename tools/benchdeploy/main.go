@@ -74,6 +74,8 @@ func run(ctx context.Context, cold bool, runs int, out, progress io.Writer) (err
 			return fmt.Errorf("cold make up: %w", err)
 		}
 		phases = splitPhases(lines, total)
+		// Printed now too: the cold run is the costly part, and a later step failing must not lose it.
+		fmt.Fprintf(out, "\ncold make up, commit %s:\n\n%s", commit, table(phases, nil, nil))
 	} else if _, err := os.Stat(filepath.Join(root, "localcluster/.run/kubeconfig")); err != nil {
 		return errors.New("no local cluster runs here: run make up first, or use -cold")
 	}
@@ -198,25 +200,13 @@ func (b *bench) repeat(ctx context.Context, runs int, f func() error) ([]time.Du
 // bumps times `make up STACK=test` after each of runs tag bumps (patch versions above test's),
 // then puts test back on the version it had, as a rollback would.
 func (b *bench) bumps(ctx context.Context, runs int) ([]time.Duration, error) {
-	file, err := release.ReadStackFile(filepath.Join(b.dir, "Pulumi.test.yaml"))
+	was, next, err := bumpVersions(filepath.Join(b.dir, "Pulumi.test.yaml"), runs)
 	if err != nil {
 		return nil, err
-	}
-	was, err := file.Setting("version")
-	if err != nil {
-		return nil, err
-	}
-	v, err := semver.StrictNewVersion(was)
-	if err != nil {
-		return nil, fmt.Errorf("test's jobs:version %q: %w", was, err)
 	}
 	var d []time.Duration
-	for i := range runs {
-		next := v.IncPatch()
-		for range i {
-			next = next.IncPatch()
-		}
-		if err := b.make(ctx, "bump", "STACK=test", "VERSION="+next.String()); err != nil {
+	for _, v := range next {
+		if err := b.make(ctx, "bump", "STACK=test", "VERSION="+v); err != nil {
 			return nil, err
 		}
 		start := time.Now()
@@ -229,6 +219,29 @@ func (b *bench) bumps(ctx context.Context, runs int) ([]time.Duration, error) {
 		return nil, err
 	}
 	return d, b.make(ctx, "up", "STACK=test")
+}
+
+// bumpVersions reads the version a stack file runs and returns it with the runs patch versions
+// above it that the bumps go through.
+func bumpVersions(stackFile string, runs int) (was string, next []string, err error) {
+	file, err := release.ReadStackFile(stackFile)
+	if err != nil {
+		return "", nil, err
+	}
+	was, err = file.Setting(release.VersionKey)
+	if err != nil {
+		return "", nil, err
+	}
+	v, err := semver.StrictNewVersion(was)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %s %q: %w", stackFile, release.VersionKey, was, err)
+	}
+	for range runs {
+		n := v.IncPatch()
+		v = &n
+		next = append(next, v.String())
+	}
+	return was, next, nil
 }
 
 // phase is a stretch of make up between two landmarks of its output.
@@ -282,8 +295,12 @@ func table(phases []phase, preview, bump []time.Duration) string {
 	if len(phases) > 0 {
 		fmt.Fprintf(&s, "| **make up, cold: to a job through both NodePorts** | **%.0f** |\n", total.Seconds())
 	}
-	fmt.Fprintf(&s, "| make preview STACK=test, no change (%d runs) | %s |\n", len(preview), spread(preview))
-	fmt.Fprintf(&s, "| make bump, then make up STACK=test (%d runs) | %s |\n", len(bump), spread(bump))
+	if len(preview) > 0 {
+		fmt.Fprintf(&s, "| make preview STACK=test, no change (%d runs) | %s |\n", len(preview), spread(preview))
+	}
+	if len(bump) > 0 {
+		fmt.Fprintf(&s, "| make bump, then make up STACK=test (%d runs) | %s |\n", len(bump), spread(bump))
+	}
 	return s.String()
 }
 

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/example/jobs/release"
 )
 
 // A cold make up's output is cut at its landmarks into phases that add up to the total, in the
@@ -49,5 +55,44 @@ func TestSplitPhasesCutsAtLandmarks(t *testing.T) {
 		if strings.Contains(p.name, "build (") {
 			t.Errorf("a run without a build has a build row: %+v", warm)
 		}
+	}
+}
+
+// The bumps start from the version the project's own test stack file runs.
+func TestBumpVersionsStartAboveTestsVersion(t *testing.T) {
+	file := filepath.Join("..", "..", "Pulumi.test.yaml")
+	f, err := release.ReadStackFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := f.Setting(release.VersionKey)
+	if err != nil || want == "" {
+		t.Fatalf("%s has no %s (%v)", file, release.VersionKey, err)
+	}
+	was, next, err := bumpVersions(file, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if was != want || len(next) != 3 {
+		t.Fatalf("bumpVersions = %q, %v; want %q and three versions", was, next, want)
+	}
+	prev := semver.MustParse(was)
+	for _, n := range next {
+		v := semver.MustParse(n)
+		if !v.Equal(semver.MustParse(prev.IncPatch().String())) {
+			t.Errorf("%s does not follow %s by one patch", n, prev)
+		}
+		prev = v
+	}
+}
+
+func TestBumpVersionsNamesAFileWithoutAVersion(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.x.yaml")
+	if err := os.WriteFile(file, []byte("config:\n  jobs:nodePort: \"30042\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := bumpVersions(file, 1)
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), release.VersionKey) {
+		t.Fatalf("bumpVersions of a file without a version: %v; want an error naming the file and %s", err, release.VersionKey)
 	}
 }

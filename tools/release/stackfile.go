@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/example/jobs/release"
 )
 
 // versionKey is the one config key the release steps change.
-const versionKey = "jobs:version"
+const versionKey = release.VersionKey
 
 // stackNamePattern keeps the stack name a plain file-name fragment, so "-stack ../x" cannot
 // point the tool at a file outside the project.

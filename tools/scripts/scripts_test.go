@@ -129,7 +129,7 @@ func TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset(t *testing.T) {
 		t.Fatal(err)
 	}
 	goLog := filepath.Join(t.TempDir(), "go.log")
-	fakeGo := "#!/bin/bash\necho \"go $* in $PWD\" >>" + goLog + "\necho 'stand-in go: no cluster today' >&2\nexit 1\n"
+	fakeGo := "#!/bin/bash\necho \"${CGO_ENABLED:+CGO_ENABLED=$CGO_ENABLED }go $* in $PWD\" >>" + goLog + "\necho 'stand-in go: no cluster today' >&2\nexit 1\n"
 	if err := os.WriteFile(filepath.Join(path, "go"), []byte(fakeGo), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +147,11 @@ func TestPulumiWrapperStartsTheLocalClusterWhenKubeconfigIsUnset(t *testing.T) {
 	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
 	slices.Sort(calls)
 	// Beside the cluster's start, the program is compiled where the language host will look for
-	// it, with the language host's own flags, so its first build finds it current.
+	// it, with the language host's own flags, so its first build finds it current. The cluster
+	// tool builds without cgo, as the cluster's programs do, so the packages they share compile once.
 	want := []string{
+		"CGO_ENABLED=0 go run ./cmd/cluster up in " + filepath.Join(root, "localcluster"),
 		"go build -buildvcs=false -o " + buildTarget(t) + " -trimpath -ldflags -w -s in " + root,
-		"go run ./cmd/cluster up in " + filepath.Join(root, "localcluster"),
 	}
 	if code == 0 || !strings.Contains(out, "KUBECONFIG is unset: starting the local cluster") || !slices.Equal(calls, want) {
 		t.Fatalf("up: exit %d, output:\n%s\ngo calls:\n%s\nwant %q: the wrapper starts the local cluster with go run ./cmd/cluster up and compiles the program beside it, and stops when the start fails", code, out, b, want)

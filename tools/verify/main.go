@@ -157,7 +157,7 @@ func recordPass(ctx context.Context, out io.Writer, p pulumiCLI, dir string, d d
 	if err != nil {
 		return err
 	}
-	if v, _ := f.Setting("jobs:version"); v != d.version {
+	if v, _ := f.Setting(release.VersionKey); v != d.version {
 		return fmt.Errorf("not recorded: Pulumi.%s.yaml sets jobs:version %s but the stack runs %s, and the record's up would deploy %s unverified; "+
 			"deploy it (make up STACK=%s), then run make verify STACK=%s again", d.stack, v, d.version, v, d.stack, d.stack)
 	}
