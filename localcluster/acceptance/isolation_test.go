@@ -18,7 +18,7 @@ import (
 	"github.com/example/jobs/localcluster/controlplane"
 )
 
-// isolation is step 4b, on the promoted stack (prod: more than one API pod): a drain's
+// isolation is step 4d, on the promoted stack (prod: more than one API pod): a drain's
 // evictions take one API pod at a time while the service answers throughout; Pod Security refuses
 // a privileged pod and a root pod; the NetworkPolicies are enforced: a pod without the API's or
 // worker's labels cannot reach Redis, the worker's and the API's labels can, and the API's

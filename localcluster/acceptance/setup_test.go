@@ -27,7 +27,12 @@ import (
 type env struct {
 	checkout string
 	cluster  *controlplane.Cluster
-	vars     []string // the commands' environment
+	state    string   // the state backend's folder
+	vars     []string // the harness's own environment: the cluster, engine and state named outright
+	// plain is a user's shell after make up: none of KUBECONFIG, DOCKER_HOST and PULUMI_*, so the
+	// README's commands find the cluster, state and engine themselves, as in a new shell
+	// (userCheckout lays the project out for that).
+	plain []string
 }
 
 // setUp starts the local cluster with its real node, the private Docker engine with its base
@@ -126,13 +131,49 @@ func setUp(t *testing.T, tmp string) *env {
 	if err := os.MkdirAll(filepath.Join(tmp, "state"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	var plain []string
+	for _, kv := range vars {
+		name, _, _ := strings.Cut(kv, "=")
+		if name == "KUBECONFIG" || name == "DOCKER_HOST" || strings.HasPrefix(name, "PULUMI_") || name == "JOBS_DOCKER_STATE" {
+			continue
+		}
+		plain = append(plain, kv)
+	}
+	// The engine's data lives in the checkout's .cache; the copy's scripts find that engine
+	// through it, as they would find their own in a checkout that ran make up.
+	plain = append(plain, "JOBS_DOCKER_STATE="+dockerState(checkout))
 	// The images the builds start from.
 	base := exec.Command(filepath.Join(checkout, "scripts", "base-image.sh"))
 	base.Env = vars
 	if out, err := base.CombinedOutput(); err != nil {
 		t.Fatalf("scripts/base-image.sh: %v\n%s", err, out)
 	}
-	return &env{checkout: checkout, cluster: c, vars: vars}
+	return &env{checkout: checkout, cluster: c, state: filepath.Join(tmp, "state"), vars: vars, plain: plain}
+}
+
+// dockerState is the data folder of the private engine the checkout's scripts/dockerd.sh runs.
+func dockerState(checkout string) string {
+	if s := os.Getenv("JOBS_DOCKER_STATE"); s != "" {
+		return s
+	}
+	return filepath.Join(checkout, ".cache", "docker")
+}
+
+// userCheckout lays the project copy out as make up leaves a checkout on the local cluster: its
+// kubeconfig in localcluster/.run/kubeconfig and its state in localcluster/.run/pulumi-state,
+// here links to this run's cluster and state, so commands run with the plain environment reach
+// them by the wrapper's own defaults (and an empty passphrase, the local cluster's).
+func userCheckout(t *testing.T, e *env, dir string) {
+	t.Helper()
+	run := filepath.Join(dir, "localcluster", ".run")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"kubeconfig": e.cluster.Kubeconfig, "pulumi-state": e.state} {
+		if err := os.Symlink(target, filepath.Join(run, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // startEngine reuses a running private Docker engine or starts one (its cache is the checkout's,

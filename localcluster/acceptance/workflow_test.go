@@ -65,7 +65,10 @@ func TestReleaseWorkflow(t *testing.T) {
 		os.RemoveAll(tmp)
 	})
 	e := setUp(t, tmp)
-	w := &workflow{e: e, p: newProject(t, e.checkout, tmp, e.vars), k: newKube(t, e.cluster.Kubeconfig)}
+	// Every README command runs as a user types it in a new shell after make up (issue 15:
+	// destroy and refresh failed there while this test, exporting DOCKER_HOST, passed).
+	w := &workflow{e: e, p: newProject(t, e.checkout, tmp, e.plain), k: newKube(t, e.cluster.Kubeconfig)}
+	userCheckout(t, e, w.p.dir)
 	w.stacks = strings.Fields(w.p.must(t, "go", "run", "./tools/release", "stacks").out)
 	if len(w.stacks) != 2 {
 		t.Fatalf("the workflow is written for a source and a promoted stack; the project has %v", w.stacks)
@@ -75,9 +78,11 @@ func TestReleaseWorkflow(t *testing.T) {
 	w.vBad = nextPatch(t, w.v0)
 	w.v1 = nextPatch(t, w.vBad)
 	w.v2 = nextPatch(t, w.v1)
-	// The local Redis image the stacks name, as make up makes it.
+	// The local Redis image the stacks name, as make up makes it; the harness names the engine.
 	w.redisImage = w.p.settings(t, w.source)["redisImage"]
+	w.p.env = e.vars
 	w.p.must(t, "scripts/redis-image.sh", w.redisImage)
+	w.p.env = e.plain
 
 	for _, s := range []struct {
 		name string
@@ -91,7 +96,9 @@ func TestReleaseWorkflow(t *testing.T) {
 		{"3 a tag bump with the release tool", w.tagBump},
 		{"3b make verify passes and records the digests", w.verifyGood},
 		{"4 promote, then up of the promoted stack", w.promote},
-		{"4b the promoted stack survives a drain and keeps its parts apart", w.isolation},
+		{"4b hand edits found by make drift, put back by make up", w.drift},
+		{"4c a review stack beside test and prod, and gone again", w.review},
+		{"4d the promoted stack survives a drain and keeps its parts apart", w.isolation},
 		{"5 an untested version stops at the preview", w.untested},
 		{"5b the app's own settings and secrets on the source stack", w.appSettings},
 		{"5c a registry with a login, and the images' platform", w.loginRegistry},
@@ -133,6 +140,11 @@ func namespace(stack string) string { return stack + "-jobs" }
 // and the refactored tree's stack files for both, so only the program differs.
 func (w *workflow) zeroDiff(t *testing.T) {
 	p := w.p
+	// Trees other than the project: the harness names the cluster, engine and this run's state
+	// outright, with a passphrase of its own (their stacks are gone before step 1).
+	plain := p.env
+	p.env = w.e.vars
+	defer func() { p.env = plain }()
 	trees := filepath.Dir(p.dir)
 	before, after := filepath.Join(trees, "baseline"), filepath.Join(trees, "refactored")
 	for dir, commit := range map[string]string{before: baselineCommit, after: refactoredCommit} {
@@ -341,7 +353,7 @@ func (w *workflow) service(t *testing.T) {
 	}
 	figure("a job whose worker was killed finishes after", time.Since(start))
 
-	// The NetworkPolicies are enforced (kube-router on the local node): step 4b checks them on the
+	// The NetworkPolicies are enforced (kube-router on the local node): step 4d checks them on the
 	// promoted stack, with the other stack's Service as the address outside them.
 }
 
