@@ -234,8 +234,8 @@ func (k *kube) deletePod(t *testing.T, ns, name string, grace int64) {
 	}
 }
 
-// leftovers lists what of the jobs service is still in the cluster: namespaces of its stacks and
-// any object it labels, in any namespace.
+// leftovers lists what of these stacks is still in the cluster: their namespaces and any object
+// labelled as theirs (part-of jobs, instance one of them), in any namespace.
 func (k *kube) leftovers(t *testing.T, stacks []string) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -249,7 +249,9 @@ func (k *kube) leftovers(t *testing.T, stacks []string) []string {
 			t.Fatal(err)
 		}
 	}
-	for kind, list := range k.listers(ctx, "", metav1.ListOptions{LabelSelector: partOf}) {
+	// Only these stacks' objects: a review stack goes while test and prod keep running.
+	selector := partOf + ",app.kubernetes.io/instance in (" + strings.Join(stacks, ",") + ")"
+	for kind, list := range k.listers(ctx, "", metav1.ListOptions{LabelSelector: selector}) {
 		l, err := list()
 		if err != nil {
 			t.Fatal(err)
