@@ -60,9 +60,20 @@ fi
 if has_stack; then
 	restore_file
 	scripts/pulumi.sh destroy "$stack" --yes --suppress-progress
-	# Removes the stack, its state and history from the backend; it refuses while the state still
-	# holds resources, so a failed destroy never orphans them.
+	# Removes the stack and its state from the backend; it refuses while the state still holds
+	# resources, so a failed destroy never orphans them.
 	scripts/pulumi-env.sh pulumi stack rm "$stack" --yes >/dev/null
+	# A file backend (the local cluster's) still keeps the removed stack's history, backups, lock
+	# folder and a .bak of its state; a review leaves nothing, so they go too. Pulumi Cloud and
+	# bucket backends keep history by their own retention (docs/review.md).
+	# shellcheck disable=SC2016 # expanded by the inner bash, after pulumi-env.sh has set it
+	backend=$(scripts/pulumi-env.sh bash -c 'printf %s "$PULUMI_BACKEND_URL"')
+	if [[ $backend == file://* ]]; then
+		state=${backend#file://}/.pulumi
+		project=$(sed -n 's/^name: *//p' Pulumi.yaml)
+		rm -rf "$state/backups/$project/$stack" "$state/history/$project/$stack" \
+			"$state"/locks/*/"$project/$stack" "$state/stacks/$project/$stack.json".*
+	fi
 	say "stack $stack destroyed and removed from the state backend"
 else
 	say "the state backend has no stack $stack: nothing to destroy"

@@ -111,3 +111,68 @@ func TestReviewRefusesABadNumberBeforeAnything(t *testing.T) {
 		t.Errorf("pulumi ran for a bad number:\n%s", b)
 	}
 }
+
+// TestReviewDownLeavesNothingInAFileBackend: pulumi stack rm leaves, in a file backend, the
+// stack's history, backups, lock folder and a .bak of its state; review-down removes exactly
+// those, and no other stack's (a longer number with the same prefix included).
+func TestReviewDownLeavesNothingInAFileBackend(t *testing.T) {
+	const pr, stack = "99999997", "pr-99999997"
+	file := filepath.Join(root, "Pulumi."+stack+".yaml")
+	if _, err := os.Stat(file); err == nil {
+		t.Fatalf("%s exists: a review of that number is up in this checkout", file)
+	}
+	t.Cleanup(func() { os.Remove(file) })
+	if err := os.WriteFile(file, []byte("config:\n  jobs:version: 0.1.0-pr.99999997\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	own := []string{
+		".pulumi/backups/jobs/" + stack + "/" + stack + ".1.json",
+		".pulumi/history/jobs/" + stack + "/" + stack + "-1.history.json",
+		".pulumi/locks/organization/jobs/" + stack + "/lock.json",
+		".pulumi/stacks/jobs/" + stack + ".json.bak",
+		".pulumi/stacks/jobs/" + stack + ".json.bak.attrs",
+	}
+	others := []string{
+		".pulumi/stacks/jobs/test.json",
+		".pulumi/stacks/jobs/test.json.bak",
+		".pulumi/history/jobs/test/test-1.history.json",
+		".pulumi/stacks/jobs/" + stack + "1.json.bak",
+		".pulumi/backups/jobs/" + stack + "1/" + stack + "1.1.json",
+	}
+	for _, f := range append(append([]string{}, own...), others...) {
+		writeState(t, filepath.Join(state, f))
+	}
+	path, log := reviewBin(t, true)
+	env := append(reviewEnv(path, log), "PULUMI_BACKEND_URL=file://"+state)
+	code, out := run(t, env, "", "scripts/review.sh", "down", pr)
+	if code != 0 {
+		b, _ := os.ReadFile(log)
+		t.Fatalf("review down: exit %d\n%s\npulumi calls:\n%s", code, out, b)
+	}
+	for _, f := range own {
+		if _, err := os.Stat(filepath.Join(state, f)); !os.IsNotExist(err) {
+			t.Errorf("review down left %s in the file backend", f)
+		}
+	}
+	for _, dir := range []string{"backups/jobs/" + stack, "history/jobs/" + stack, "locks/organization/jobs/" + stack} {
+		if _, err := os.Stat(filepath.Join(state, ".pulumi", dir)); !os.IsNotExist(err) {
+			t.Errorf("review down left the folder %s", dir)
+		}
+	}
+	for _, f := range others {
+		if _, err := os.Stat(filepath.Join(state, f)); err != nil {
+			t.Errorf("review down of %s removed another stack's %s: %v", stack, f, err)
+		}
+	}
+}
+
+func writeState(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
