@@ -12,7 +12,10 @@ import (
 // files (testdata/seeds) applied with kubectl, first at the first version, then with the image
 // tags edited to the next one, each timed to every Deployment rolled out.
 func (w *workflow) seeds(t *testing.T) {
+	// kubectl as the seeds' user runs it, pointed at the cluster (the commands run with a plain
+	// user's environment, which names none).
 	kubectl := w.e.cluster.Kubectl
+	kc := "--kubeconfig=" + w.e.cluster.Kubeconfig
 	dir := filepath.Join(filepath.Dir(w.p.dir), "seeds")
 	files, err := filepath.Glob(filepath.Join("testdata", "seeds", "*.yml"))
 	if err != nil || len(files) != 6 {
@@ -28,15 +31,15 @@ func (w *workflow) seeds(t *testing.T) {
 			writeFile(t, filepath.Join(dir, filepath.Base(f)), []byte(strings.ReplaceAll(string(b), "${VERSION}", version)), 0o644)
 		}
 	}
-	w.p.must(t, kubectl, "create", "namespace", "seeds")
-	t.Cleanup(func() { w.p.run(t, w.p.dir, kubectl, "delete", "namespace", "seeds", "--wait=true", "--timeout=3m") })
+	w.p.must(t, kubectl, kc, "create", "namespace", "seeds")
+	t.Cleanup(func() { w.p.run(t, w.p.dir, kubectl, kc, "delete", "namespace", "seeds", "--wait=true", "--timeout=3m") })
 	for _, v := range []struct{ version, what string }{
 		{w.v0, "seeds' way: kubectl apply -f of six files, first deploy"},
 		{w.v1, "seeds' way: tags edited by hand, kubectl apply -f again"},
 	} {
 		edit(v.version)
 		start := time.Now()
-		w.p.must(t, kubectl, "apply", "-n", "seeds", "-f", dir)
+		w.p.must(t, kubectl, kc, "apply", "-n", "seeds", "-f", dir)
 		w.k.waitRolledOut(t, "seeds", rollout)
 		figure(v.what, time.Since(start))
 	}
