@@ -254,7 +254,7 @@ type phase struct {
 // starts is spent on. Those that do not appear (a cached build) just are not in the table.
 var landmarks = []struct{ prefix, phase string }{
 	{"scripts/up-all.sh", "local cluster: up to its build"},
-	{"building 1/", "local cluster: build (etcd, Kubernetes, CoreDNS)"},
+	{"building 1/", "local cluster: build (etcd, Kubernetes, CoreDNS, kube-router)"},
 	{"built everything", "local cluster: start, node Ready"},
 	{"cluster up in", "Docker engine, base images, registry"},
 	{"Updating (test)", "stack test: program build, images, deploy"},
