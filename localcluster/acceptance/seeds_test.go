@@ -32,7 +32,9 @@ func (w *workflow) seeds(t *testing.T) {
 		}
 	}
 	w.p.must(t, kubectl, kc, "create", "namespace", "seeds")
-	t.Cleanup(func() { w.p.run(t, w.p.dir, kubectl, kc, "delete", "namespace", "seeds", "--wait=true", "--timeout=3m") })
+	t.Cleanup(func() {
+		w.p.run(t, w.p.dir, kubectl, kc, "delete", "namespace", "seeds", "--wait=true", "--timeout=3m")
+	})
 	for _, v := range []struct{ version, what string }{
 		{w.v0, "seeds' way: kubectl apply -f of six files, first deploy"},
 		{w.v1, "seeds' way: tags edited by hand, kubectl apply -f again"},
