@@ -192,6 +192,10 @@ func (a *jobsAPI) submitRetrying(t *testing.T, kind string, input any, timeout t
 // checkPrimes submits primes 1..100 and checks the answer: 25 primes.
 func (a *jobsAPI) checkPrimes(t *testing.T) record {
 	t.Helper()
+	// A NodePort the up just opened answers once kube-proxy has written its rules, which it does
+	// on its own schedule after the Service exists (a review stack's first request was refused on
+	// a busy machine); a client waits for /readyz, as make up's own check does.
+	a.waitReady(t, time.Minute)
 	return a.checkPrimesOf(t, a.mustSubmit(t, "primes", primes100))
 }
 
