@@ -22,10 +22,10 @@ func newNetworkPolicies(ctx *pulumi.Context, env string, l labeler, ns *corev1.N
 	}{
 		{"default-deny", "", defaultDeny()},
 		{"api-ingress", componentAPI, apiIngress(l)},
-		{"api-egress", componentAPI, appEgress(l, componentAPI)},
-		{"worker-egress", componentWorker, appEgress(l, componentWorker)},
+		{"api-egress", componentAPI, egressTo(l, componentAPI, componentRedis, redisPort)},
+		{"worker-egress", componentWorker, egressTo(l, componentWorker, componentRedis, redisPort)},
 		{"redis-ingress", componentRedis, redisIngress(l)},
-		{"verify-egress", release.Verifier, verifyEgress(l)},
+		{"verify-egress", release.Verifier, egressTo(l, release.Verifier, componentAPI, httpPort)},
 	}
 	for _, p := range policies {
 		name := objectName(env, p.suffix)
@@ -60,50 +60,29 @@ func apiIngress(l labeler) *networkingv1.NetworkPolicySpecArgs {
 	}
 }
 
-// appEgress lets one app process reach this environment's Redis and cluster DNS, nothing else.
+// egressTo lets the pods of component from reach the pods of component to on port, and cluster
+// DNS, nothing else: the API and worker reach Redis; the pod `make verify` runs inside the
+// namespace (tools/verify) reaches the API, as a client inside the cluster would, and not Redis.
 // DNS is allowed on its port to any address: where cluster DNS answers differs between clusters
 // (CoreDNS pods in kube-system, a NodeLocal DNSCache on a link-local address, a host process on
 // the local cluster), and no selector names them all.
-func appEgress(l labeler, component string) *networkingv1.NetworkPolicySpecArgs {
+func egressTo(l labeler, from, to string, port int) *networkingv1.NetworkPolicySpecArgs {
 	return &networkingv1.NetworkPolicySpecArgs{
-		PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(component)},
+		PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(from)},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 		Egress: networkingv1.NetworkPolicyEgressRuleArray{
 			networkingv1.NetworkPolicyEgressRuleArgs{
 				To: networkingv1.NetworkPolicyPeerArray{
-					networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(componentRedis)}},
+					networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(to)}},
 				},
-				Ports: tcpPorts(redisPort),
+				Ports: tcpPorts(port),
 			},
-			dnsEgress(),
-		},
-	}
-}
-
-// dnsEgress allows cluster DNS on its port to any address (see appEgress).
-func dnsEgress() networkingv1.NetworkPolicyEgressRuleArgs {
-	return networkingv1.NetworkPolicyEgressRuleArgs{
-		Ports: networkingv1.NetworkPolicyPortArray{
-			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
-			networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(dnsPort)},
-		},
-	}
-}
-
-// verifyEgress lets the pod `make verify` runs inside the namespace (tools/verify) reach the API
-// and cluster DNS, as a client inside the cluster would; it reaches nothing else, Redis included.
-func verifyEgress(l labeler) *networkingv1.NetworkPolicySpecArgs {
-	return &networkingv1.NetworkPolicySpecArgs{
-		PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(release.Verifier)},
-		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
-		Egress: networkingv1.NetworkPolicyEgressRuleArray{
 			networkingv1.NetworkPolicyEgressRuleArgs{
-				To: networkingv1.NetworkPolicyPeerArray{
-					networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: l.selector(componentAPI)}},
+				Ports: networkingv1.NetworkPolicyPortArray{
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("UDP"), Port: pulumi.Int(dnsPort)},
+					networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(dnsPort)},
 				},
-				Ports: tcpPorts(httpPort),
 			},
-			dnsEgress(),
 		},
 	}
 }
