@@ -3,6 +3,7 @@ package acceptance
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,6 +180,24 @@ func (w *workflow) review(t *testing.T) {
 		pushed[repo] = tags(t, repo)
 	}
 	treeBefore := p.git(t, "status", "--porcelain", "--ignored")
+	// untouched: every tag pushed before keeps its digest, and test's and prod's Deployments their
+	// generations.
+	untouched := func(what string) {
+		t.Helper()
+		for _, repo := range repos {
+			now := tags(t, repo)
+			for tag, digest := range pushed[repo] {
+				if now[tag] != digest {
+					t.Errorf("%s moved %s:%s from %s to %s", what, repo, tag, digest, now[tag])
+				}
+			}
+		}
+		for _, s := range w.stacks {
+			if got := w.k.generations(t, namespace(s)); !maps.Equal(got, gens[s]) {
+				t.Errorf("%s changed stack %s's Deployments: %v -> %v", what, s, gens[s], got)
+			}
+		}
+	}
 
 	start := time.Now()
 	p.must(t, "make", "review", "PR="+pr)
@@ -226,17 +245,8 @@ func (w *workflow) review(t *testing.T) {
 		if _, ok := now[version]; !ok {
 			t.Errorf("%s has no tag %s after make review: %v", repo, version, now)
 		}
-		for tag, digest := range pushed[repo] {
-			if now[tag] != digest {
-				t.Errorf("make review moved %s:%s from %s to %s", repo, tag, digest, now[tag])
-			}
-		}
 	}
-	for _, s := range w.stacks {
-		if got := w.k.generations(t, namespace(s)); !sameGenerations(got, gens[s]) {
-			t.Errorf("make review changed stack %s's Deployments: %v -> %v", s, gens[s], got)
-		}
-	}
+	untouched("make review")
 
 	p.must(t, "make", "review-down", "PR="+pr)
 	eventually(t, 3*time.Minute, "nothing of the review stack left in the cluster", func() (bool, string) {
@@ -255,29 +265,5 @@ func (w *workflow) review(t *testing.T) {
 	if after := p.git(t, "status", "--porcelain", "--ignored"); after != treeBefore {
 		t.Errorf("the working tree changed:\nbefore:\n%s\nafter:\n%s", treeBefore, after)
 	}
-	for _, repo := range repos {
-		now := tags(t, repo)
-		for tag, digest := range pushed[repo] {
-			if now[tag] != digest {
-				t.Errorf("the review moved %s:%s from %s to %s", repo, tag, digest, now[tag])
-			}
-		}
-	}
-	for _, s := range w.stacks {
-		if got := w.k.generations(t, namespace(s)); !sameGenerations(got, gens[s]) {
-			t.Errorf("the review changed stack %s's Deployments: %v -> %v", s, gens[s], got)
-		}
-	}
-}
-
-func sameGenerations(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
+	untouched("the review")
 }
